@@ -1,0 +1,33 @@
+"""Build the compiled core: each module of ``mlflow_accel/_core`` that Cython compiles.
+
+``MLFLOW_ACCEL_NO_EXTENSIONS=1`` at build time skips compilation (a pure-Python install).
+"""
+
+import os
+
+from setuptools import setup
+
+CORE_MODULES = ["validation", "rows", "codec"]
+
+
+def _extensions():
+    if os.environ.get("MLFLOW_ACCEL_NO_EXTENSIONS"):
+        return []
+    from Cython.Build import cythonize
+    from setuptools import Extension
+
+    modules = [
+        Extension(f"mlflow_accel._core._{name}", [f"mlflow_accel/_core/_{name}.py"])
+        for name in CORE_MODULES
+    ]
+    return cythonize(
+        modules,
+        compiler_directives={
+            "language_level": 3,
+            "embedsignature": True,
+            "freethreading_compatible": True,
+        },
+    )
+
+
+setup(ext_modules=_extensions())
