@@ -1,0 +1,80 @@
+"""One logging request -> the database rows MLflow's SQL store would write for it.
+
+Given already validated values (a metric is ``(key, value, timestamp, step)``, a param or tag
+``(key, value)``), build the rows of ``metrics``, the ``latest_metrics`` candidates, and the rows
+of ``params`` and ``tags``, with MLflow's semantics:
+
+- NaN is stored as value 0 with ``is_nan`` true; +/-inf as +/-1.7976931348623157e308;
+- metrics identical after that (key, timestamp, step, value, is_nan) are written once;
+- a key's ``latest_metrics`` candidate is the greatest by (step, timestamp, value), the first
+  of equals winning; the store applies it only where it beats the stored one;
+- tags with one key: the last value wins; ``mlflow.runName`` also renames the run.
+
+Cython pure-Python mode: compiled when built, imported as plain Python otherwise.
+"""
+
+import math
+
+try:
+    import cython
+except ImportError:
+    from mlflow_accel._core import _cython_shim as cython
+
+RUN_NAME_TAG = "mlflow.runName"
+_MAX_FLOAT = 1.7976931348623157e308
+
+
+@cython.cfunc
+def _stored_value(value) -> tuple:
+    """``(value, is_nan)`` as MLflow stores a metric value."""
+    number: cython.double = value
+    if math.isnan(number):
+        return 0.0, True
+    if math.isinf(number):
+        return (_MAX_FLOAT if number > 0 else -_MAX_FLOAT), False
+    return number, False
+
+
+def metric_rows(run_id, metrics):
+    """``(rows, latest)`` for a list of metric tuples.
+
+    ``rows``: ``(key, value, timestamp, step, is_nan, run_id)`` for ``metrics``, once per identity.
+    ``latest``: one ``(key, value, timestamp, step, is_nan, run_id)`` per key, sorted by key (a
+    stable lock order for the store).
+    """
+    rows = []
+    seen = set()
+    latest = {}
+    for key, value, timestamp, step in metrics:
+        stored, is_nan = _stored_value(value)
+        identity = (key, timestamp, step, stored, is_nan)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        row = (key, stored, timestamp, step, is_nan, run_id)
+        rows.append(row)
+        best = latest.get(key)
+        if best is None or (step, timestamp, stored) > (best[3], best[2], best[1]):
+            latest[key] = row
+    return rows, [latest[key] for key in sorted(latest)]
+
+
+def param_rows(run_id, params):
+    """``(key, value, run_id)`` rows for validated ``(key, value)`` params."""
+    return [(key, value, run_id) for key, value in params]
+
+
+def tag_rows(run_id, tags):
+    """``(rows, run_name)``: one ``(key, value, run_id)`` row per key (last value wins), and the
+    new run name if an ``mlflow.runName`` tag is among them, else ``None``.
+
+    An empty ``mlflow.runName`` changes nothing, as in MLflow (it renames only to a true name).
+    """
+    values = {}
+    for key, value in tags:
+        values[key] = value
+    run_name = values.get(RUN_NAME_TAG)
+    if RUN_NAME_TAG in values and not run_name:
+        del values[RUN_NAME_TAG]
+    rows = [(key, value, run_id) for key, value in values.items()]
+    return rows, run_name or None

@@ -1,0 +1,581 @@
+"""``AccelTrackingStore``: MLflow's SQL tracking store with its hot methods in plain SQL.
+
+A subclass of MLflow's ``SqlAlchemyStore`` on the same engine, pool and schema. The methods a
+training job and the UI call most — logging, run create/update/get, metric history, experiment
+lookup/creation, run search — run as a few plain SQL statements in **one transaction** each
+(``log_batch`` is all-or-nothing, unlike stock). Every other method, and every case these do not
+cover (metrics bound to a logged model, runs with dataset or model inputs/outputs, a database
+dialect we do not know), is MLflow's own inherited code.
+
+``AccelWorkspaceTrackingStore`` is the same over MLflow's workspace-aware store: every run and
+experiment statement is additionally scoped to the active workspace.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy
+from mlflow.entities import (
+    Experiment,
+    LifecycleStage,
+    RunInputs,
+    RunOutputs,
+    RunStatus,
+    RunTag,
+)
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+)
+from mlflow.store.entities.paged_list import PagedList
+from mlflow.store.tracking.dbmodels.models import SqlExperiment, SqlExperimentTag, SqlRun
+from mlflow.utils.search_utils import SearchUtils
+from mlflow.utils.time import get_current_time_millis
+from mlflow.utils.uri import append_to_uri_path, resolve_uri_if_local
+from mlflow.utils.validation import (
+    _validate_experiment_artifact_location_length,
+    _validate_experiment_name,
+    _validate_experiment_tag,
+)
+
+from mlflow_accel import _compat
+from mlflow_accel._core import rows, validation
+from mlflow_accel.store import dialects, entities
+from mlflow_accel.store.transactions import Transactions
+
+_RUN_SELECT = f"SELECT {entities.RUN_COLUMNS} FROM runs"
+_EXPERIMENT_COLUMNS = (
+    "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time, "
+    "workspace"
+)
+_IN_CHUNK = 500
+_HAS_INPUTS_OR_OUTPUTS = (
+    "SELECT 1 FROM inputs WHERE destination_type = 'RUN' AND destination_id IN ({ids}) "
+    "UNION ALL SELECT 1 FROM inputs WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') "
+    "AND source_id IN ({ids})"
+)
+
+
+class AccelTrackingStore(_compat.SqlAlchemyStore):
+    """MLflow's ``SqlAlchemyStore`` with accelerated hot methods; see the module docstring."""
+
+    #: Whether statements are scoped to the active workspace (the workspace-aware variant).
+    _workspace_scoped = False
+
+    def __init__(self, db_uri, default_artifact_root, read_db_uri=None):
+        super().__init__(db_uri, default_artifact_root, read_db_uri=read_db_uri)
+        self._dialect = dialects.for_engine(self.engine)
+        self._tx = self._dialect and Transactions(self.engine, self._dialect, self.read_engine)
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def _sql(self, statement: str) -> str:
+        return self._dialect.sql(statement)
+
+    def _scope(self, alias: str) -> tuple[str, tuple]:
+        """A join to ``experiments`` limiting ``alias.experiment_id`` to the active workspace."""
+        if not self._workspace_scoped:
+            return "", ()
+        return (
+            f" JOIN experiments scope ON scope.experiment_id = {alias}.experiment_id"
+            " AND scope.workspace = ?",
+            (self._get_active_workspace(),),
+        )
+
+    def _run_row(self, cursor, run_id):
+        """The run's :data:`entities.RUN_COLUMNS` row, or MLflow's not-found error."""
+        join, args = self._scope("runs")
+        cursor.execute(self._sql(f"{_RUN_SELECT}{join} WHERE runs.run_uuid = ?"), (*args, run_id))
+        row = cursor.fetchone()
+        if row is None:
+            raise MlflowException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
+        return row
+
+    def _active_run_row(self, cursor, run_id):
+        row = self._run_row(cursor, run_id)
+        if row[7] != LifecycleStage.ACTIVE:
+            raise MlflowException(
+                f"The run {run_id} must be in the 'active' state. Current state is {row[7]}.",
+                INVALID_PARAMETER_VALUE,
+            )
+        return row
+
+    def _in_chunks(self, cursor, statement: str, ids, *before):
+        """Rows of ``statement`` (with ``{ids}`` for an ``IN`` list) over ``ids`` in chunks."""
+        found = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = self._dialect.placeholders(len(chunk))
+            cursor.execute(self._sql(statement.format(ids=marks)), (*before, *chunk))
+            found.extend(cursor.fetchall())
+        return found
+
+    def _has_inputs_or_outputs(self, cursor, run_ids) -> bool:
+        for start in range(0, len(run_ids), _IN_CHUNK):
+            chunk = run_ids[start : start + _IN_CHUNK]
+            marks = self._dialect.placeholders(len(chunk))
+            cursor.execute(self._sql(_HAS_INPUTS_OR_OUTPUTS.format(ids=marks)), (*chunk, *chunk))
+            if cursor.fetchone() is not None:
+                return True
+        return False
+
+    def _run_children(self, cursor, run_ids):
+        """``{run_id: (latest_metrics rows, params rows, tags rows)}`` for ``run_ids``."""
+        children = {run_id: ([], [], []) for run_id in run_ids}
+        statements = (
+            f"SELECT run_uuid, {entities.METRIC_COLUMNS} FROM latest_metrics "
+            "WHERE run_uuid IN ({ids})",
+            'SELECT run_uuid, "key", value FROM params WHERE run_uuid IN ({ids})',
+            'SELECT run_uuid, "key", value FROM tags WHERE run_uuid IN ({ids})',
+        )
+        for slot, statement in enumerate(statements):
+            for row in self._in_chunks(cursor, statement, run_ids):
+                children[row[0]][slot].append(row[1:])
+        return children
+
+    # ------------------------------------------------------------------------------ writes
+
+    def _write_metrics(self, cursor, metric_rows, latest_rows):
+        cursor.executemany(self._dialect.insert_metrics, metric_rows)
+        if self._dialect.upserts_latest_metrics:
+            cursor.executemany(self._dialect.upsert_latest_metrics, latest_rows)
+            return
+        run_id = latest_rows[0][5]
+        keys = [row[0] for row in latest_rows]
+        cursor.execute(self._dialect.lock_latest_metrics(len(keys)), (run_id, *keys))
+        stored = {key: (step, timestamp, value) for key, value, timestamp, step in cursor}
+        inserts, updates = [], []
+        for key, value, timestamp, step, is_nan, _ in latest_rows:
+            current = stored.get(key)
+            if current is None:
+                inserts.append((key, value, timestamp, step, is_nan, run_id))
+            elif (step, timestamp, value) > current:
+                updates.append((value, timestamp, step, is_nan, key, run_id))
+        if inserts:
+            cursor.executemany(self._dialect.insert_latest_metric, inserts)
+        if updates:
+            cursor.executemany(self._dialect.update_latest_metric, updates)
+
+    def _write_params(self, cursor, run_id, param_rows):
+        """Insert new params; the same value again is a no-op, a different one MLflow's error."""
+        keys = [key for key, _, _ in param_rows]
+        stored = dict(
+            self._in_chunks(
+                cursor,
+                'SELECT "key", value FROM params WHERE run_uuid = ? AND "key" IN ({ids})',
+                keys,
+                run_id,
+            )
+        )
+        conflicts = [
+            {"key": key, "old_value": stored[key], "new_value": value}
+            for key, value, _ in param_rows
+            if key in stored and stored[key] != value
+        ]
+        if conflicts:
+            raise MlflowException(
+                "Changing param values is not allowed. Params were already"
+                f" logged='{conflicts}' for run ID='{run_id}'.",
+                INVALID_PARAMETER_VALUE,
+            )
+        new = [row for row in param_rows if row[0] not in stored]
+        if new:
+            cursor.executemany(
+                self._sql('INSERT INTO params ("key", value, run_uuid) VALUES (?, ?, ?)'), new
+            )
+
+    def _write_tags(self, cursor, run_id, tag_rows, run_name):
+        cursor.executemany(self._dialect.upsert_tags, tag_rows)
+        if run_name is not None:
+            cursor.execute(self._sql("UPDATE runs SET name = ? WHERE run_uuid = ?"), (run_name, run_id))
+
+    def log_batch(self, run_id, metrics, params, tags):
+        if self._tx is None or any(m.model_id is not None for m in metrics):
+            return super().log_batch(run_id, metrics, params, tags)
+        metric_values = [(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        checked_params, checked_tags = validation.validate_batch(
+            run_id,
+            metric_values,
+            [(p.key, p.value) for p in params],
+            [(t.key, t.value) for t in tags],
+        )
+        metric_rows, latest_rows = rows.metric_rows(run_id, metric_values)
+        param_rows = rows.param_rows(run_id, checked_params)
+        tag_rows, run_name = rows.tag_rows(run_id, checked_tags)
+
+        def apply(cursor):
+            self._active_run_row(cursor, run_id)
+            if param_rows:
+                self._write_params(cursor, run_id, param_rows)
+            if metric_rows:
+                self._write_metrics(cursor, metric_rows, latest_rows)
+            if tag_rows:
+                self._write_tags(cursor, run_id, tag_rows, run_name)
+
+        self._tx.write(apply)
+
+    def log_metric(self, run_id, metric):
+        if self._tx is None or metric.model_id is not None:
+            return super().log_metric(run_id, metric)
+        value = (metric.key, metric.value, metric.timestamp, metric.step)
+        validation.validate_metric(*value)
+        metric_rows, latest_rows = rows.metric_rows(run_id, [value])
+
+        def apply(cursor):
+            self._active_run_row(cursor, run_id)
+            self._write_metrics(cursor, metric_rows, latest_rows)
+
+        self._tx.write(apply)
+
+    def log_param(self, run_id, param):
+        if self._tx is None:
+            return super().log_param(run_id, param)
+        key, value = validation.validate_param(param.key, param.value)
+
+        def apply(cursor):
+            self._active_run_row(cursor, run_id)
+            cursor.execute(
+                self._sql('SELECT value FROM params WHERE run_uuid = ? AND "key" = ?'),
+                (run_id, key),
+            )
+            stored = cursor.fetchone()
+            if stored is None:
+                cursor.execute(
+                    self._sql('INSERT INTO params ("key", value, run_uuid) VALUES (?, ?, ?)'),
+                    (key, value, run_id),
+                )
+            elif stored[0] != value:
+                raise MlflowException(
+                    f"Changing param values is not allowed. Param with key='{key}' was already"
+                    f" logged with value='{stored[0]}' for run ID='{run_id}'. Attempted logging"
+                    f" new value '{value}'.",
+                    INVALID_PARAMETER_VALUE,
+                )
+
+        self._tx.write(apply)
+
+    def set_tag(self, run_id, tag):
+        if self._tx is None:
+            return super().set_tag(run_id, tag)
+        checked = validation.validate_tag(tag.key, tag.value)
+        tag_rows, run_name = rows.tag_rows(run_id, [checked])
+
+        def apply(cursor):
+            self._active_run_row(cursor, run_id)
+            if tag_rows:
+                self._write_tags(cursor, run_id, tag_rows, run_name)
+
+        self._tx.write(apply)
+
+    def update_run_info(self, run_id, run_status, end_time, run_name):
+        if self._tx is None:
+            return super().update_run_info(run_id, run_status, end_time, run_name)
+
+        def apply(cursor):
+            row = list(self._active_run_row(cursor, run_id))
+            if run_status is not None:
+                row[4] = RunStatus.to_string(run_status)
+            if end_time is not None:
+                row[6] = end_time
+            if run_name:
+                row[1] = run_name
+                self._write_tags(cursor, run_id, [(entities.RUN_NAME_TAG, run_name, run_id)], None)
+            cursor.execute(
+                self._sql("UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?"),
+                (row[4], row[6], row[1], run_id),
+            )
+            tags = ()
+            if not row[1]:
+                cursor.execute(
+                    self._sql('SELECT "key", value FROM tags WHERE run_uuid = ? AND "key" = ?'),
+                    (run_id, entities.RUN_NAME_TAG),
+                )
+                tags = cursor.fetchall()
+            return entities.run_info(row, tags)
+
+        return self._tx.write(apply, retry=False)
+
+    def create_run(self, experiment_id, user_id, start_time, tags, run_name):
+        if self._tx is None:
+            return super().create_run(experiment_id, user_id, start_time, tags, run_name)
+        tags = list(tags or [])
+        name_tag = next((t.value for t in tags if t.key == entities.RUN_NAME_TAG), None)
+        if run_name and name_tag and run_name != name_tag:
+            raise MlflowException(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{name_tag}').",
+                INVALID_PARAMETER_VALUE,
+            )
+        run_name = run_name or name_tag or _compat.generate_random_name()
+        if not name_tag:
+            tags.append(RunTag(key=entities.RUN_NAME_TAG, value=run_name))
+        run_id = uuid.uuid4().hex
+
+        def apply(cursor):
+            experiment_id_int, stage, artifact_location = self._experiment_for_run(
+                cursor, experiment_id
+            )
+            if stage != LifecycleStage.ACTIVE:
+                raise MlflowException(
+                    f"The experiment {experiment_id_int} must be in the 'active' state. "
+                    f"Current state is {stage}.",
+                    INVALID_PARAMETER_VALUE,
+                )
+            row = (
+                run_id,
+                run_name,
+                experiment_id_int,
+                user_id,
+                RunStatus.to_string(RunStatus.RUNNING),
+                start_time,
+                None,
+                LifecycleStage.ACTIVE,
+                append_to_uri_path(artifact_location, run_id, self.ARTIFACTS_FOLDER_NAME),
+            )
+            cursor.execute(
+                self._sql(
+                    f"INSERT INTO runs ({entities.RUN_COLUMNS}, source_type, source_name, "
+                    "entry_point_name, deleted_time, source_version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'UNKNOWN', '', '', NULL, '')"
+                ),
+                row,
+            )
+            tag_rows = [(t.key, t.value, run_id) for t in tags]
+            cursor.executemany(
+                self._sql('INSERT INTO tags ("key", value, run_uuid) VALUES (?, ?, ?)'), tag_rows
+            )
+            return entities.run(row, (), (), [(t.key, t.value) for t in tags])
+
+        return self._tx.write(apply, retry=False)
+
+    def _experiment_for_run(self, cursor, experiment_id):
+        """``(experiment_id, lifecycle_stage, artifact_location)`` as MLflow's lookup finds it."""
+        experiment_id_int = _compat.parse_experiment_id(
+            experiment_id or self.DEFAULT_EXPERIMENT_ID
+        )
+        statement = (
+            "SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments "
+            "WHERE experiment_id = ?"
+        )
+        args = (experiment_id_int,)
+        if self._workspace_scoped:
+            statement += " AND workspace = ?"
+            args += (self._get_active_workspace(),)
+        cursor.execute(self._sql(statement), args)
+        found = cursor.fetchone()
+        if found is None:
+            raise MlflowException(
+                f"No Experiment with id={experiment_id_int} exists", RESOURCE_DOES_NOT_EXIST
+            )
+        return found
+
+    # ------------------------------------------------------------------------------- reads
+
+    def get_run(self, run_id):
+        if self._tx is None:
+            return super().get_run(run_id)
+        with self._tx.read() as cursor:
+            row = self._run_row(cursor, run_id)
+            if self._has_inputs_or_outputs(cursor, [run_id]):
+                row = None
+            else:
+                metrics, params, tags = self._run_children(cursor, [run_id])[run_id]
+        if row is None:
+            return super().get_run(run_id)
+        return entities.run(row, metrics, params, tags, outputs=RunOutputs([]))
+
+    def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
+        if self._tx is None:
+            return super().get_metric_history(run_id, metric_key, max_results, page_token)
+        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+        statement = (
+            f'SELECT {entities.METRIC_COLUMNS} FROM metrics WHERE run_uuid = ? AND "key" = ?'
+            " ORDER BY timestamp, step, value"
+        )
+        args = [run_id, metric_key]
+        if max_results is not None:
+            statement += " LIMIT ? OFFSET ?"
+            args += [max_results + 1, offset]
+        elif offset:
+            statement += self._dialect.offset_without_limit
+            args.append(offset)
+        with self._tx.read() as cursor:
+            if self._workspace_scoped:
+                self._run_row(cursor, run_id)
+            cursor.execute(self._sql(statement), args)
+            found = cursor.fetchall()
+        next_token = None
+        if max_results is not None and len(found) == max_results + 1:
+            next_token = SearchUtils.create_page_token(offset + max_results)
+            found = found[:max_results]
+        return PagedList([entities.metric(row) for row in found], next_token)
+
+    def get_experiment_by_name(self, experiment_name):
+        if self._tx is None:
+            return super().get_experiment_by_name(experiment_name)
+        retention_context = self._get_effective_experiment_trace_archival_retention_context()
+        statement = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments WHERE name = ?"
+        args = (experiment_name,)
+        if self._workspace_scoped:
+            statement += " AND workspace = ?"
+            args += (self._get_active_workspace(),)
+        with self._tx.read() as cursor:
+            cursor.execute(self._sql(statement), args)
+            found = cursor.fetchone()
+            if found is None:
+                return None
+            cursor.execute(
+                self._sql('SELECT "key", value FROM experiment_tags WHERE experiment_id = ?'),
+                (found[0],),
+            )
+            tags = cursor.fetchall()
+        return self._experiment_entity(found, tags, retention_context)
+
+    def _experiment_entity(self, row, tags, retention_context) -> Experiment:
+        """The ``Experiment`` MLflow builds from this row, via MLflow's own conversion."""
+        columns = [c.strip() for c in _EXPERIMENT_COLUMNS.split(",")]
+        experiment = SqlExperiment(**dict(zip(columns, row, strict=True)))
+        experiment.tags = [SqlExperimentTag(key=key, value=value) for key, value in tags]
+        return self._to_experiment(experiment, retention_context)
+
+    def create_experiment(self, name, artifact_location=None, tags=None):
+        if self._tx is None:
+            return super().create_experiment(name, artifact_location, tags)
+        _validate_experiment_name(name)
+        if artifact_location:
+            artifact_location = resolve_uri_if_local(artifact_location)
+            _validate_experiment_artifact_location_length(artifact_location)
+        for tag in tags or ():
+            _validate_experiment_tag(tag.key, tag.value)
+        now = get_current_time_millis()
+        workspace = self._get_active_workspace()
+
+        def apply(cursor):
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
+                    "creation_time, last_update_time, workspace) VALUES (?, ?, ?, ?, ?, ?)"
+                    + (" RETURNING experiment_id" if self._dialect.name == "postgresql" else "")
+                ),
+                (name, artifact_location, LifecycleStage.ACTIVE, now, now, workspace),
+            )
+            if self._dialect.name == "postgresql":
+                experiment_id = cursor.fetchone()[0]
+            else:
+                experiment_id = cursor.lastrowid
+            if not artifact_location:
+                cursor.execute(
+                    self._sql("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?"),
+                    (self._get_artifact_location(experiment_id), experiment_id),
+                )
+            if tags:
+                cursor.executemany(
+                    self._sql(
+                        'INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (?, ?, ?)'
+                    ),
+                    [(tag.key, tag.value, experiment_id) for tag in tags],
+                )
+            return str(experiment_id)
+
+        try:
+            return self._tx.write(apply, retry=False)
+        except MlflowException as error:
+            cause = error.__cause__
+            if isinstance(cause, self.engine.dialect.loaded_dbapi.IntegrityError):
+                raise MlflowException(
+                    f"Experiment(name={name}) already exists. Error: {error.message}",
+                    RESOURCE_ALREADY_EXISTS,
+                ) from cause
+            raise
+
+    def _search_runs(
+        self, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+    ):
+        """MLflow's own filter and order clauses, without ORM entity loading."""
+        if self._tx is None:
+            return super()._search_runs(
+                experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+            )
+        self._validate_max_results_param(max_results, allow_null=True)
+        stages = set(LifecycleStage.view_type_to_stages(run_view_type))
+        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+        with self.ManagedSessionMaker() as session:
+            statement = self._search_statement(
+                session, experiment_ids, filter_string, stages, order_by, offset, max_results
+            )
+            run_rows = [row[:9] for row in session.execute(statement)]
+            next_token = None
+            if max_results is not None and len(run_rows) == max_results + 1:
+                next_token = SearchUtils.create_page_token(offset + max_results)
+                run_rows = run_rows[:max_results]
+            run_ids = [row[0] for row in run_rows]
+            cursor = session.connection().connection.cursor()
+            try:
+                children = self._run_children(cursor, run_ids)
+                linked = self._has_inputs_or_outputs(cursor, run_ids) if run_ids else False
+            finally:
+                cursor.close()
+            inputs = outputs = None
+            if linked:
+                inputs = self._get_run_inputs(session=session, run_uuids=run_ids)
+                outputs = self._get_model_outputs_bulk(run_ids=run_ids, session=session)
+        runs = [
+            entities.run(
+                row,
+                *children[row[0]],
+                inputs=RunInputs(dataset_inputs=inputs[index]) if linked else None,
+                outputs=RunOutputs(outputs[row[0]] if linked else []),
+            )
+            for index, row in enumerate(run_rows)
+        ]
+        return runs, next_token
+
+    def _search_statement(
+        self, session, experiment_ids, filter_string, stages, order_by, offset, max_results
+    ):
+        parsed_filters = SearchUtils.parse_search_filter(filter_string)
+        case_columns, ordering, sorting_joins = _compat.orderby_clauses(order_by, session)
+        run_columns = [getattr(SqlRun, name.strip()) for name in entities.RUN_COLUMNS.split(",")]
+        statement = sqlalchemy.select(*run_columns, *case_columns)
+        attribute_filters, joined_filters, dataset_filters = _compat.filter_clauses(
+            parsed_filters, session, self._get_dialect()
+        )
+        for joined in joined_filters:
+            statement = statement.join(joined)
+        for dataset_filter in dataset_filters:
+            statement = statement.join(
+                dataset_filter, SqlRun.run_uuid == dataset_filter.c.destination_id
+            )
+        for join in sorting_joins:
+            statement = statement.outerjoin(join)
+        experiment_ids = self._filter_experiment_ids(
+            session, _compat.parse_experiment_ids(experiment_ids)
+        )
+        statement = (
+            statement.distinct()
+            .filter(
+                SqlRun.experiment_id.in_(experiment_ids),
+                SqlRun.lifecycle_stage.in_(stages),
+                *attribute_filters,
+            )
+            .order_by(*ordering)
+            .offset(offset)
+        )
+        if max_results is not None:
+            statement = statement.limit(max_results + 1)
+        return statement
+
+
+class AccelWorkspaceTrackingStore(AccelTrackingStore, _compat.WorkspaceAwareSqlAlchemyStore):
+    """``AccelTrackingStore`` over MLflow's workspace-aware store: every statement is scoped
+    to the active workspace; experiment creation keeps the workspace store's own rules."""
+
+    _workspace_scoped = True
+
+    def create_experiment(self, name, artifact_location=None, tags=None):
+        return _compat.WorkspaceAwareSqlAlchemyStore.create_experiment(
+            self, name, artifact_location, tags
+        )

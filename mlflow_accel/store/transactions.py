@@ -1,0 +1,119 @@
+"""Transactions on the DBAPI connections of MLflow's own SQLAlchemy pool.
+
+The accelerated store borrows connections from the engine MLflow created (same pool, same
+pre-ping), runs plain SQL on a cursor, and commits once. Database errors become the
+``MlflowException`` codes MLflow's session maker gives them (an unreachable or locked database is
+``TEMPORARILY_UNAVAILABLE``, any other database error ``BAD_REQUEST``). Writes that lose a race
+(deadlock, serialization failure, a unique key taken by a concurrent writer) are retried as a
+whole; a retried write recomputes everything from the database, so it is never half-applied.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from contextlib import contextmanager
+
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import BAD_REQUEST, TEMPORARILY_UNAVAILABLE
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 20000",
+    "PRAGMA case_sensitive_like = true",
+)
+_WRITE_ATTEMPTS = 5
+# MySQL/MariaDB error numbers worth retrying: lock wait timeout, deadlock.
+_MYSQL_RETRYABLE = {1205, 1213}
+# PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock.
+_POSTGRES_RETRYABLE = {"40001", "40P01"}
+
+
+class Transactions:
+    """Opens read and write transactions for one engine, in one dialect's terms."""
+
+    def __init__(self, engine, dialect, read_engine=None):
+        self._engine = engine
+        self._read_engine = read_engine or engine
+        self._dialect = dialect
+        self._dbapi = engine.dialect.loaded_dbapi
+
+    def _checkout(self, engine):
+        connection = engine.raw_connection()
+        if self._dialect.name == "sqlite" and not connection.info.get("mlflow_accel"):
+            cursor = connection.cursor()
+            for pragma in _SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+            cursor.close()
+            connection.info["mlflow_accel"] = True
+        return connection
+
+    @contextmanager
+    def read(self):
+        """A cursor for reads; the connection goes back to the pool afterwards."""
+        connection = self._checkout(self._read_engine)
+        try:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            connection.commit()
+        except self._dbapi.Error as error:
+            raise self.to_mlflow(error) from error
+        finally:
+            connection.close()
+
+    def write(self, work, retry: bool = True):
+        """Run ``work(cursor)`` in one transaction and commit; return its result.
+
+        With ``retry``, a transaction that loses a race is rolled back and run again.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            connection = self._checkout(self._engine)
+            try:
+                cursor = connection.cursor()
+                if self._dialect.begin_write:
+                    cursor.execute(self._dialect.begin_write)
+                result = work(cursor)
+                cursor.close()
+                connection.commit()
+                return result
+            except self._dbapi.Error as error:
+                _rollback_quietly(connection)
+                if retry and attempt < _WRITE_ATTEMPTS and self._lost_race(error):
+                    time.sleep(random.uniform(0, 0.01 * attempt))
+                    continue
+                raise self.to_mlflow(error) from error
+            except BaseException:
+                _rollback_quietly(connection)
+                raise
+            finally:
+                connection.close()
+
+    def _lost_race(self, error) -> bool:
+        if isinstance(error, self._dbapi.IntegrityError):
+            return True
+        if self._dialect.name == "postgresql":
+            return getattr(error, "sqlstate", None) in _POSTGRES_RETRYABLE
+        if self._dialect.name == "mysql":
+            return bool(error.args) and error.args[0] in _MYSQL_RETRYABLE
+        return False
+
+    def to_mlflow(self, error) -> MlflowException:
+        """The ``MlflowException`` MLflow's session maker raises for this database error."""
+        kind = type(error)
+        message = f"({kind.__module__}.{kind.__name__}) {error}"
+        if isinstance(error, self._dbapi.OperationalError):
+            return MlflowException(message, error_code=TEMPORARILY_UNAVAILABLE)
+        return MlflowException(message, error_code=BAD_REQUEST)
+
+
+def _rollback_quietly(connection) -> None:
+    """Roll back; a connection too broken to roll back is discarded by the pool on return."""
+    try:
+        connection.rollback()
+    except Exception:
+        connection.invalidate()
