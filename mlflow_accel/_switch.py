@@ -5,15 +5,14 @@ MLflow picks a tracking store by URI scheme from its store registry. We register
 ``mlflow.tracking_store`` entry points, so ``MLFLOW_ACCEL_ENABLE=1`` works without code changes.
 The builder returns our store when acceleration is on and the installed MLflow is one we
 support, and MLflow's stock store otherwise.
+
+MLflow loads the entry points while it is still importing itself, so this module imports
+MLflow only inside its functions.
 """
 
 from __future__ import annotations
 
 import os
-
-from mlflow.store.db.db_types import DATABASE_ENGINES
-
-from mlflow_accel import _compat
 
 _enabled = os.environ.get("MLFLOW_ACCEL_ENABLE", "").strip().lower() in ("1", "true", "yes")
 
@@ -24,6 +23,10 @@ def is_enabled() -> bool:
 
 
 def set_enabled(enabled: bool) -> None:
+    from mlflow.store.db.db_types import DATABASE_ENGINES
+
+    from mlflow_accel import _compat
+
     global _enabled
     _enabled = enabled
     _compat.clear_store_cache()
@@ -34,6 +37,8 @@ def set_enabled(enabled: bool) -> None:
 
 def build_tracking_store(store_uri, artifact_uri=None):
     """MLflow's tracking-store builder for SQL URIs, accelerated when enabled and supported."""
+    from mlflow_accel import _compat
+
     if not _enabled:
         return _compat.stock_tracking_store_builder(store_uri, artifact_uri)
     problem = _compat.support_problem()
