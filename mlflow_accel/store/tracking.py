@@ -47,15 +47,28 @@ from mlflow_accel.store import dialects, entities
 from mlflow_accel.store.transactions import Transactions
 
 _RUN_SELECT = f"SELECT {entities.RUN_COLUMNS} FROM runs"
+# The run row and, last, whether MLflow would load inputs/outputs for it (one round trip).
+_RUN_SELECT_WITH_LINKS = (
+    f"SELECT {entities.RUN_COLUMNS}, (EXISTS (SELECT 1 FROM inputs WHERE destination_type = 'RUN'"
+    " AND destination_id = runs.run_uuid) OR EXISTS (SELECT 1 FROM inputs WHERE source_id ="
+    " runs.run_uuid AND source_type IN ('RUN_INPUT', 'RUN_OUTPUT'))) FROM runs"
+)
 _EXPERIMENT_COLUMNS = (
     "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time, "
     "workspace"
 )
 _IN_CHUNK = 500
+_LATEST_METRICS_OF_RUNS = (
+    f"SELECT run_uuid, {entities.METRIC_COLUMNS} FROM latest_metrics WHERE run_uuid IN ({{ids}})"
+)
+_PARAMS_AND_TAGS_OF_RUNS = (
+    'SELECT 1, run_uuid, "key", value FROM params WHERE run_uuid IN ({ids}) '
+    'UNION ALL SELECT 2, run_uuid, "key", value FROM tags WHERE run_uuid IN ({ids})'
+)
 _HAS_INPUTS_OR_OUTPUTS = (
     "SELECT 1 FROM inputs WHERE destination_type = 'RUN' AND destination_id IN ({ids}) "
     "UNION ALL SELECT 1 FROM inputs WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') "
-    "AND source_id IN ({ids})"
+    "AND source_id IN ({ids}) LIMIT 1"
 )
 
 
@@ -85,10 +98,10 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             (self._get_active_workspace(),),
         )
 
-    def _run_row(self, cursor, run_id):
+    def _run_row(self, cursor, run_id, select=_RUN_SELECT):
         """The run's :data:`entities.RUN_COLUMNS` row, or MLflow's not-found error."""
         join, args = self._scope("runs")
-        cursor.execute(self._sql(f"{_RUN_SELECT}{join} WHERE runs.run_uuid = ?"), (*args, run_id))
+        cursor.execute(self._sql(f"{select}{join} WHERE runs.run_uuid = ?"), (*args, run_id))
         row = cursor.fetchone()
         if row is None:
             raise MlflowException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
@@ -105,35 +118,30 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
     def _in_chunks(self, cursor, statement: str, ids, *before):
         """Rows of ``statement`` (with ``{ids}`` for an ``IN`` list) over ``ids`` in chunks."""
+        repeats = statement.count("{ids}")
         found = []
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start : start + _IN_CHUNK]
             marks = self._dialect.placeholders(len(chunk))
-            cursor.execute(self._sql(statement.format(ids=marks)), (*before, *chunk))
+            cursor.execute(self._sql(statement.format(ids=marks)), (*before, *chunk * repeats))
             found.extend(cursor.fetchall())
         return found
 
     def _has_inputs_or_outputs(self, cursor, run_ids) -> bool:
-        for start in range(0, len(run_ids), _IN_CHUNK):
-            chunk = run_ids[start : start + _IN_CHUNK]
-            marks = self._dialect.placeholders(len(chunk))
-            cursor.execute(self._sql(_HAS_INPUTS_OR_OUTPUTS.format(ids=marks)), (*chunk, *chunk))
-            if cursor.fetchone() is not None:
-                return True
-        return False
+        """Whether any of the runs has dataset inputs or logged-model inputs/outputs."""
+        return bool(self._in_chunks(cursor, _HAS_INPUTS_OR_OUTPUTS, run_ids))
 
     def _run_children(self, cursor, run_ids):
-        """``{run_id: (latest_metrics rows, params rows, tags rows)}`` for ``run_ids``."""
+        """``{run_id: (latest_metrics rows, params rows, tags rows)}`` for ``run_ids``.
+
+        Two statements whatever the number of runs (per chunk): metrics, then params and tags
+        together, so a remote database costs two round trips.
+        """
         children = {run_id: ([], [], []) for run_id in run_ids}
-        statements = (
-            f"SELECT run_uuid, {entities.METRIC_COLUMNS} FROM latest_metrics "
-            "WHERE run_uuid IN ({ids})",
-            'SELECT run_uuid, "key", value FROM params WHERE run_uuid IN ({ids})',
-            'SELECT run_uuid, "key", value FROM tags WHERE run_uuid IN ({ids})',
-        )
-        for slot, statement in enumerate(statements):
-            for row in self._in_chunks(cursor, statement, run_ids):
-                children[row[0]][slot].append(row[1:])
+        for row in self._in_chunks(cursor, _LATEST_METRICS_OF_RUNS, run_ids):
+            children[row[0]][0].append(row[1:])
+        for row in self._in_chunks(cursor, _PARAMS_AND_TAGS_OF_RUNS, run_ids):
+            children[row[1]][row[0]].append(row[2:])
         return children
 
     # ------------------------------------------------------------------------------ writes
@@ -378,13 +386,10 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
         if self._tx is None:
             return super().get_run(run_id)
         with self._tx.read() as cursor:
-            row = self._run_row(cursor, run_id)
-            if self._has_inputs_or_outputs(cursor, [run_id]):
-                row = None
-            else:
-                metrics, params, tags = self._run_children(cursor, [run_id])[run_id]
-        if row is None:
-            return super().get_run(run_id)
+            *row, linked = self._run_row(cursor, run_id, _RUN_SELECT_WITH_LINKS)
+            if linked:
+                return super().get_run(run_id)
+            metrics, params, tags = self._run_children(cursor, [run_id])[run_id]
         return entities.run(row, metrics, params, tags, outputs=RunOutputs([]))
 
     def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
