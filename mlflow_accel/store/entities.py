@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from mlflow.entities import Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag
 
-RUN_COLUMNS = (
-    "run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
-    "lifecycle_stage, artifact_uri"
+RUN_COLUMN_NAMES = (
+    "run_uuid",
+    "name",
+    "experiment_id",
+    "user_id",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "artifact_uri",
 )
+RUN_COLUMNS = ", ".join(f"runs.{name}" for name in RUN_COLUMN_NAMES)
 METRIC_COLUMNS = '"key", value, timestamp, step, is_nan'
 RUN_NAME_TAG = "mlflow.runName"
 

@@ -345,7 +345,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             )
             cursor.execute(
                 self._sql(
-                    f"INSERT INTO runs ({entities.RUN_COLUMNS}, source_type, source_name, "
+                    f"INSERT INTO runs ({', '.join(entities.RUN_COLUMN_NAMES)}, source_type, source_name, "
                     "entry_point_name, deleted_time, source_version) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'UNKNOWN', '', '', NULL, '')"
                 ),
@@ -543,7 +543,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
     ):
         parsed_filters = SearchUtils.parse_search_filter(filter_string)
         case_columns, ordering, sorting_joins = _compat.orderby_clauses(order_by, session)
-        run_columns = [getattr(SqlRun, name.strip()) for name in entities.RUN_COLUMNS.split(",")]
+        run_columns = [getattr(SqlRun, name) for name in entities.RUN_COLUMN_NAMES]
         statement = sqlalchemy.select(*run_columns, *case_columns)
         attribute_filters, joined_filters, dataset_filters = _compat.filter_clauses(
             parsed_filters, session, self._get_dialect()
