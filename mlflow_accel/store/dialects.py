@@ -1,9 +1,12 @@
 """The SQL that differs per database: placeholders, identifier quoting, upserts, write locks.
 
 Statements are written once, in SQLite's spelling (``?`` placeholders, ``"key"`` quoted), and
-``Dialect.sql`` rewrites them for the connected driver. ``Dialect`` also owns the statements
-that have no common spelling: skipping duplicate metric rows, upserting tags and
-``latest_metrics``, and how a write transaction takes its lock.
+``Dialect.sql`` rewrites them for the connected driver. Row-writing statements are templates
+with ``{values}`` where the row tuples go; ``Dialect.write_rows`` sends many rows in the
+cheapest way the driver has (one multi-row statement on PostgreSQL, where psycopg's
+``executemany`` costs a round of Python per row). ``Dialect`` also owns the statements that
+have no common spelling: skipping duplicate metric rows, upserting tags and ``latest_metrics``,
+and how a write transaction takes its lock.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from dataclasses import dataclass, field
 SUPPORTED = ("sqlite", "postgresql", "mysql")
 
 _LATEST_COLUMNS = '("key", value, timestamp, step, is_nan, run_uuid)'
-_ROW6 = "(?, ?, ?, ?, ?, ?)"
+# Rows per statement on PostgreSQL: 6 columns x 1000 rows stays far below its 65535 parameters.
+_ROWS_PER_STATEMENT = 1000
+
+INSERT_PARAMS = 'INSERT INTO params ("key", value, run_uuid) VALUES {values}'
+INSERT_TAGS = 'INSERT INTO tags ("key", value, run_uuid) VALUES {values}'
+INSERT_EXPERIMENT_TAGS = 'INSERT INTO experiment_tags ("key", value, experiment_id) VALUES {values}'
 
 
 @dataclass
@@ -40,6 +48,20 @@ class Dialect:
         """``?, ?, …`` for an ``IN`` list of ``count`` values (before :meth:`sql`)."""
         return ", ".join("?" * count)
 
+    def write_rows(self, cursor, template: str, rows) -> None:
+        """Execute ``template`` (``… VALUES {values} …``) for every tuple of ``rows``."""
+        if not rows:
+            return
+        width = len(rows[0])
+        row_marks = f"({self.placeholders(width)})"
+        if self.name != "postgresql":
+            cursor.executemany(self.sql(template.format(values=row_marks)), rows)
+            return
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            statement = self.sql(template.format(values=", ".join([row_marks] * len(chunk))))
+            cursor.execute(statement, [value for row in chunk for value in row])
+
     @property
     def offset_without_limit(self) -> str:
         """`` OFFSET ?`` with whatever "no limit" this database needs before it."""
@@ -60,17 +82,16 @@ class Dialect:
     @property
     def insert_metrics(self) -> str:
         """Insert metric rows, skipping any already stored (same primary key)."""
-        insert = f"INSERT INTO metrics {_LATEST_COLUMNS} VALUES {_ROW6}"
+        insert = f"INSERT INTO metrics {_LATEST_COLUMNS} VALUES {{values}}"
         if self.name == "mysql":
-            return self.sql(insert + " ON DUPLICATE KEY UPDATE run_uuid = run_uuid")
-        return self.sql(insert + " ON CONFLICT DO NOTHING")
+            return insert + " ON DUPLICATE KEY UPDATE run_uuid = run_uuid"
+        return insert + " ON CONFLICT DO NOTHING"
 
     @property
     def upsert_tags(self) -> str:
-        insert = 'INSERT INTO tags ("key", value, run_uuid) VALUES (?, ?, ?)'
         if self.name == "mysql":
-            return self.sql(insert + " ON DUPLICATE KEY UPDATE value = VALUES(value)")
-        return self.sql(insert + ' ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value')
+            return INSERT_TAGS + " ON DUPLICATE KEY UPDATE value = VALUES(value)"
+        return INSERT_TAGS + ' ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value'
 
     @property
     def upserts_latest_metrics(self) -> bool:
@@ -79,10 +100,10 @@ class Dialect:
 
     @property
     def upsert_latest_metrics(self) -> str:
-        """Insert a ``latest_metrics`` candidate, or overwrite the stored row where the candidate
-        is greater by (step, timestamp, value) — MLflow's rule, applied inside the database."""
-        return self.sql(
-            f"INSERT INTO latest_metrics {_LATEST_COLUMNS} VALUES {_ROW6} "
+        """Insert ``latest_metrics`` candidates, overwriting a stored row only where the
+        candidate is greater by (step, timestamp, value) — MLflow's rule, in the database."""
+        return (
+            f"INSERT INTO latest_metrics {_LATEST_COLUMNS} VALUES {{values}} "
             'ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value, '
             "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
             "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
@@ -97,9 +118,7 @@ class Dialect:
             'ORDER BY "key" FOR UPDATE'
         )
 
-    @property
-    def insert_latest_metric(self) -> str:
-        return self.sql(f"INSERT INTO latest_metrics {_LATEST_COLUMNS} VALUES {_ROW6}")
+    insert_latest_metrics = f"INSERT INTO latest_metrics {_LATEST_COLUMNS} VALUES {{values}}"
 
     @property
     def update_latest_metric(self) -> str:

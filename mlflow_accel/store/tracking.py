@@ -147,13 +147,14 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
     # ------------------------------------------------------------------------------ writes
 
     def _write_metrics(self, cursor, metric_rows, latest_rows):
-        cursor.executemany(self._dialect.insert_metrics, metric_rows)
-        if self._dialect.upserts_latest_metrics:
-            cursor.executemany(self._dialect.upsert_latest_metrics, latest_rows)
+        dialect = self._dialect
+        dialect.write_rows(cursor, dialect.insert_metrics, metric_rows)
+        if dialect.upserts_latest_metrics:
+            dialect.write_rows(cursor, dialect.upsert_latest_metrics, latest_rows)
             return
         run_id = latest_rows[0][5]
         keys = [row[0] for row in latest_rows]
-        cursor.execute(self._dialect.lock_latest_metrics(len(keys)), (run_id, *keys))
+        cursor.execute(dialect.lock_latest_metrics(len(keys)), (run_id, *keys))
         stored = {key: (step, timestamp, value) for key, value, timestamp, step in cursor}
         inserts, updates = [], []
         for key, value, timestamp, step, is_nan, _ in latest_rows:
@@ -162,10 +163,9 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 inserts.append((key, value, timestamp, step, is_nan, run_id))
             elif (step, timestamp, value) > current:
                 updates.append((value, timestamp, step, is_nan, key, run_id))
-        if inserts:
-            cursor.executemany(self._dialect.insert_latest_metric, inserts)
+        dialect.write_rows(cursor, dialect.insert_latest_metrics, inserts)
         if updates:
-            cursor.executemany(self._dialect.update_latest_metric, updates)
+            cursor.executemany(dialect.update_latest_metric, updates)
 
     def _write_params(self, cursor, run_id, param_rows):
         """Insert new params; the same value again is a no-op, a different one MLflow's error."""
@@ -191,12 +191,10 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             )
         new = [row for row in param_rows if row[0] not in stored]
         if new:
-            cursor.executemany(
-                self._sql('INSERT INTO params ("key", value, run_uuid) VALUES (?, ?, ?)'), new
-            )
+            self._dialect.write_rows(cursor, dialects.INSERT_PARAMS, new)
 
     def _write_tags(self, cursor, run_id, tag_rows, run_name):
-        cursor.executemany(self._dialect.upsert_tags, tag_rows)
+        self._dialect.write_rows(cursor, self._dialect.upsert_tags, tag_rows)
         if run_name is not None:
             cursor.execute(self._sql("UPDATE runs SET name = ? WHERE run_uuid = ?"), (run_name, run_id))
 
@@ -251,10 +249,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             )
             stored = cursor.fetchone()
             if stored is None:
-                cursor.execute(
-                    self._sql('INSERT INTO params ("key", value, run_uuid) VALUES (?, ?, ?)'),
-                    (key, value, run_id),
-                )
+                self._dialect.write_rows(cursor, dialects.INSERT_PARAMS, [(key, value, run_id)])
             elif stored[0] != value:
                 raise MlflowException(
                     f"Changing param values is not allowed. Param with key='{key}' was already"
@@ -352,9 +347,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 row,
             )
             tag_rows = [(t.key, t.value, run_id) for t in tags]
-            cursor.executemany(
-                self._sql('INSERT INTO tags ("key", value, run_uuid) VALUES (?, ?, ?)'), tag_rows
-            )
+            self._dialect.write_rows(cursor, dialects.INSERT_TAGS, tag_rows)
             return entities.run(row, (), (), [(t.key, t.value) for t in tags])
 
         return self._tx.write(apply, retry=False)
@@ -477,10 +470,9 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                     (self._get_artifact_location(experiment_id), experiment_id),
                 )
             if tags:
-                cursor.executemany(
-                    self._sql(
-                        'INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (?, ?, ?)'
-                    ),
+                self._dialect.write_rows(
+                    cursor,
+                    dialects.INSERT_EXPERIMENT_TAGS,
                     [(tag.key, tag.value, experiment_id) for tag in tags],
                 )
             return str(experiment_id)
