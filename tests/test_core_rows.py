@@ -82,6 +82,13 @@ def test_tags_last_value_wins_and_run_name(rows):
     assert run_name == "y"
 
 
+def test_empty_run_name_after_a_name_keeps_the_name(rows):
+    assert rows.tag_rows("r", [("mlflow.runName", "adam"), ("mlflow.runName", "")]) == (
+        [("mlflow.runName", "adam", "r")],
+        "adam",
+    )
+
+
 @pytest.mark.parametrize("empty", ["", None])
 def test_empty_run_name_changes_nothing(rows, empty):
     assert rows.tag_rows("r", [("mlflow.runName", empty), ("a", "1")]) == ([("a", "1", "r")], None)

@@ -65,16 +65,20 @@ def param_rows(run_id, params):
 
 
 def tag_rows(run_id, tags):
-    """``(rows, run_name)``: one ``(key, value, run_id)`` row per key (last value wins), and the
-    new run name if an ``mlflow.runName`` tag is among them, else ``None``.
+    """``(rows, run_name)``: one ``(key, value, run_id)`` row per key, and the run's new name.
 
-    An empty ``mlflow.runName`` changes nothing, as in MLflow (it renames only to a true name).
+    The last value of a key wins. ``mlflow.runName`` tags rename the run in order, an empty one
+    changing nothing (as MLflow applies each through ``update_run_info``): the new name is the
+    last non-empty one, or ``None``.
     """
     values = {}
+    run_name = None
     for key, value in tags:
-        values[key] = value
-    run_name = values.get(RUN_NAME_TAG)
-    if RUN_NAME_TAG in values and not run_name:
-        del values[RUN_NAME_TAG]
+        if key != RUN_NAME_TAG:
+            values[key] = value
+        elif value:
+            run_name = value
     rows = [(key, value, run_id) for key, value in values.items()]
-    return rows, run_name or None
+    if run_name is not None:
+        rows.append((RUN_NAME_TAG, run_name, run_id))
+    return rows, run_name

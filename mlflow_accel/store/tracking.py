@@ -338,6 +338,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 LifecycleStage.ACTIVE,
                 append_to_uri_path(artifact_location, run_id, self.ARTIFACTS_FOLDER_NAME),
             )
+            created = entities.run(row, (), (), [(t.key, t.value) for t in tags])
             cursor.execute(
                 self._sql(
                     f"INSERT INTO runs ({', '.join(entities.RUN_COLUMN_NAMES)}, source_type, source_name, "
@@ -348,7 +349,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             )
             tag_rows = [(t.key, t.value, run_id) for t in tags]
             self._dialect.write_rows(cursor, dialects.INSERT_TAGS, tag_rows)
-            return entities.run(row, (), (), [(t.key, t.value) for t in tags])
+            return created
 
         return self._tx.write(apply, retry=False)
 

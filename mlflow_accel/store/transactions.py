@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import BAD_REQUEST, TEMPORARILY_UNAVAILABLE
+from mlflow.protos.databricks_pb2 import BAD_REQUEST, INTERNAL_ERROR, TEMPORARILY_UNAVAILABLE
 
 _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys = ON",
@@ -59,7 +59,9 @@ class Transactions:
             finally:
                 cursor.close()
             connection.commit()
-        except self._dbapi.Error as error:
+        except MlflowException:
+            raise
+        except Exception as error:
             raise self.to_mlflow(error) from error
         finally:
             connection.close()
@@ -81,7 +83,10 @@ class Transactions:
                 cursor.close()
                 connection.commit()
                 return result
-            except self._dbapi.Error as error:
+            except MlflowException:
+                _rollback_quietly(connection)
+                raise
+            except Exception as error:
                 _rollback_quietly(connection)
                 if retry and attempt < _WRITE_ATTEMPTS and self._lost_race(error):
                     time.sleep(random.uniform(0, 0.01 * attempt))
@@ -94,6 +99,8 @@ class Transactions:
                 connection.close()
 
     def _lost_race(self, error) -> bool:
+        if not isinstance(error, self._dbapi.Error):
+            return False
         if isinstance(error, self._dbapi.IntegrityError):
             return True
         if self._dialect.name == "postgresql":
@@ -103,7 +110,9 @@ class Transactions:
         return False
 
     def to_mlflow(self, error) -> MlflowException:
-        """The ``MlflowException`` MLflow's session maker raises for this database error."""
+        """The ``MlflowException`` MLflow's session maker raises for an error inside it."""
+        if not isinstance(error, self._dbapi.Error):
+            return MlflowException(message=error, error_code=INTERNAL_ERROR)
         kind = type(error)
         message = f"({kind.__module__}.{kind.__name__}) {error}"
         if isinstance(error, self._dbapi.OperationalError):
