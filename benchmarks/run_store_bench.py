@@ -20,7 +20,8 @@ PostgreSQL's own setting) and writes ``store-durable.*`` instead: the end-to-end
 a store that commits fewer times also gains.
 
 Both variants of one database share the read fixtures (built once, by the first run); writes go
-to runs that each pyperf worker creates. Stock runs first, then accel, in separate processes.
+to runs that each pyperf worker creates. Each workload runs stock and accel back to back, in
+separate processes, alternating which goes first.
 """
 
 from __future__ import annotations
@@ -109,15 +110,15 @@ def json_path(db: str, variant: str, durable: bool) -> str:
     return f"{output_stem(durable)}-{db}-{variant}.json"
 
 
-def run_bench(db: str, variant: str, uri: str, args) -> None:
-    out = json_path(db, variant, args.durable)
-    if os.path.exists(out):
-        os.remove(out)
+def run_bench(db: str, variant: str, workload: str, uri: str, args) -> None:
+    """One pyperf run of one workload and variant, appended to that variant's JSON file."""
     cmd = [
         sys.executable,
         BENCH,
         "--variant",
         variant,
+        "--workload",
+        workload,
         "--inherit-environ",
         "MLFLOW_TRACKING_URI",
         "--processes",
@@ -129,11 +130,9 @@ def run_bench(db: str, variant: str, uri: str, args) -> None:
         "--loops",
         "1",  # each workload's inner_loops already make a ~0.1 s value
         "--quiet",
-        "--output",
-        out,
+        "--append",
+        json_path(db, variant, args.durable),
     ]
-    for name in args.workload or ():
-        cmd += ["--workload", name]
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true"}
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
@@ -145,28 +144,41 @@ def run_bench(db: str, variant: str, uri: str, args) -> None:
         if line.strip(".") and " INFO mlflow" not in line:
             print(f"    {line}", flush=True)
     if proc.wait() != 0:
-        raise SystemExit(f"bench_store.py failed for {db}/{variant} (exit {proc.returncode})")
+        raise SystemExit(
+            f"bench_store.py failed: {db} {workload}[{variant}] (exit {proc.returncode})"
+        )
 
 
 def run_all(args) -> None:
+    """Every workload on every database, stock and accel back to back (alternating which goes
+    first), so a change in the machine's background load hits both variants alike."""
+    from store_workloads import WORKLOADS
+
     precompile()
     os.makedirs(RESULTS, exist_ok=True)
-    steps = [(db, variant) for db in args.db for variant in VARIANTS]
+    workloads = args.workload or list(WORKLOADS)
+    total = len(args.db) * len(workloads) * len(VARIANTS)
     started = time.perf_counter()
     step = 0
     for db in args.db:
+        for variant in VARIANTS:
+            if os.path.exists(json_path(db, variant, args.durable)):
+                os.remove(json_path(db, variant, args.durable))
         if db == "sqlite":
             handle = SqliteDb(args.sqlite_dir, args.durable)
         else:
             handle = PostgresDb(args.pg_url, args.durable)
         log(f"{DATABASES[db]} database: {handle.uri}")
         try:
-            for variant in VARIANTS:
-                step += 1
-                t0 = time.perf_counter()
-                log(f"[{step}/{len(steps)}] {DATABASES[db]} / {variant} ...")
-                run_bench(db, variant, handle.uri, args)
-                log(f"[{step}/{len(steps)}] done in {time.perf_counter() - t0:.0f} s")
+            for i, workload in enumerate(workloads):
+                for variant in VARIANTS if i % 2 == 0 else VARIANTS[::-1]:
+                    step += 1
+                    t0 = time.perf_counter()
+                    run_bench(db, variant, workload, handle.uri, args)
+                    log(
+                        f"[{step}/{total}] {DATABASES[db]} {workload}[{variant}] "
+                        f"done in {time.perf_counter() - t0:.0f} s"
+                    )
         finally:
             handle.drop()
             log(f"dropped {handle.uri}")
@@ -231,6 +243,9 @@ def load_results(dbs, durable: bool) -> tuple[list[dict], dict]:
                     "stock": (s_mean, s_std),
                     "accel": (a_mean, a_std),
                     "nvalues": (stock.get_nvalue(), accel.get_nvalue()),
+                    "nprocs": tuple(
+                        sum(1 for run in b.get_runs() if run.values) for b in (stock, accel)
+                    ),
                     "ratio": ratio,
                     "ratio_err": ratio_err,
                     "median_ratio": median_ratio,
@@ -284,6 +299,7 @@ def write_markdown(rows: list[dict], meta: dict, path: str, durable: bool) -> No
     lines += ["", "Workloads:", ""]
     lines += [f"- `{name}`: {text}" for name, text in descriptions.items()]
     nvalues = sorted({n for r in rows for n in r["nvalues"]})
+    nprocs = sorted({n for r in rows for n in r["nprocs"]})
     lines += [
         "",
         "Setup:",
@@ -298,8 +314,8 @@ def write_markdown(rows: list[dict], meta: dict, path: str, durable: bool) -> No
         f"(compiled core: {accel_meta.get('mlflow_accel_compiled', '?')})",
         "- SQLite: a fresh file in a temporary directory; PostgreSQL: a fresh database on the "
         "local server (127.0.0.1), dropped afterwards",
-        f"- pyperf values per benchmark: {', '.join(map(str, nvalues))} "
-        "(from 2 worker processes by default, after a warm-up in each)",
+        f"- pyperf values per benchmark: {'/'.join(map(str, nvalues))}, from "
+        f"{'/'.join(map(str, nprocs))} worker processes (a warm-up in each first)",
         "- read fixtures (get_run, get_metric_history, search_runs) are built once per database "
         "and read by both variants; writes go to runs each worker process creates",
         "",
@@ -312,7 +328,7 @@ def write_markdown(rows: list[dict], meta: dict, path: str, durable: bool) -> No
         f.write("\n".join(lines))
 
 
-def write_chart(rows: list[dict], path: str) -> None:
+def write_chart(rows: list[dict], path: str, durable: bool) -> None:
     """Grouped bars of the speed-up per workload and database, on a log axis from 1× (bars
     below 1× would be slow-downs), with the ratio's ±1 std (propagated) as error bars."""
     import matplotlib
@@ -375,9 +391,10 @@ def write_chart(rows: list[dict], path: str) -> None:
     ax.set_xticklabels(labels, fontsize=9)
     ax.set_xlim(-0.6, len(workloads) - 0.4)
     ax.set_ylabel("speed-up = stock time / accel time (log scale)")
+    mode = "durable commits" if durable else "store cost, commit fsync waits excluded"
     ax.set_title(
         "mlflow-accel vs stock SqlAlchemyStore, in-process MlflowClient calls\n"
-        "(higher is better; error bars: ±1 std)"
+        f"({mode}; higher is better; error bars: ±1 std)"
     )
     ax.grid(axis="y", which="major", alpha=0.3)
     ax.set_axisbelow(True)
@@ -393,7 +410,7 @@ def report(args) -> None:
         raise SystemExit(f"no stock+accel result pairs in {RESULTS}")
     md, png = output_stem(args.durable) + ".md", output_stem(args.durable) + ".png"
     write_markdown(rows, meta, md, args.durable)
-    write_chart(rows, png)
+    write_chart(rows, png, args.durable)
     print()
     with open(md, encoding="utf-8") as f:
         print(f.read().split("\n\nWorkloads:")[0])
@@ -402,6 +419,8 @@ def report(args) -> None:
 
 
 def main() -> None:
+    from store_workloads import WORKLOADS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--db",
@@ -409,7 +428,12 @@ def main() -> None:
         choices=list(DATABASES),
         help="database to run (repeatable; default: both)",
     )
-    parser.add_argument("--workload", action="append", help="only this workload (repeatable)")
+    parser.add_argument(
+        "--workload",
+        action="append",
+        choices=list(WORKLOADS),
+        help="only this workload (repeatable)",
+    )
     parser.add_argument("--processes", type=int, default=2, help="pyperf worker processes")
     parser.add_argument("--values", type=int, default=6, help="pyperf values per process")
     parser.add_argument("--warmups", type=int, default=1, help="pyperf warm-ups per process")
@@ -423,25 +447,33 @@ def main() -> None:
         "--sqlite-dir", help="where the SQLite temp dir goes (default: /dev/shm, or $TMPDIR)"
     )
     parser.add_argument("--report-only", action="store_true", help="only rewrite md and png")
-    parser.add_argument("--profile", metavar="WORKLOAD", help="profile one workload and exit")
+    parser.add_argument(
+        "--profile",
+        metavar="WORKLOAD",
+        help="profile one workload (accel, SQLite unless --db postgresql) and exit; "
+        "profile_store.py options such as --sort tottime --top 40 pass through",
+    )
     parser.add_argument("--profile-variant", choices=VARIANTS, default="accel")
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()
     args.db = args.db or list(DATABASES)
 
     if args.profile:
         import profile_store
 
+        # Options this script does not know (--sort, --top, -n) go to profile_store.py.
         argv = [args.profile, "--variant", args.profile_variant, "--profiler", args.profiler]
         if args.db == ["postgresql"]:
-            pg = PostgresDb(args.pg_url, args.durable)
-            try:
-                profile_store.main([*argv, "--uri", pg.uri])
-            finally:
-                pg.drop()
+            db = PostgresDb(args.pg_url, args.durable)
         else:
-            profile_store.main([*argv, "--uri", ""])
+            db = SqliteDb(args.sqlite_dir, args.durable)
+        try:
+            profile_store.main([*argv, *extra, "--uri", db.uri])
+        finally:
+            db.drop()
         return
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not args.report_only:
         run_all(args)
     report(args)

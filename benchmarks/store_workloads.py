@@ -20,10 +20,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlflow.entities import Metric, Param, RunTag
-from mlflow.tracking import MlflowClient
+if TYPE_CHECKING:  # MLflow is imported where used: listing the workloads stays cheap
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
 
 READY_TAG = "bench.fixture_ready"
 RUN_ID_TAG = "bench.run_id"
@@ -89,6 +90,8 @@ def _fixture(client: MlflowClient, workload: str, build: Callable[[str], dict]):
 
 def _metric_batches(keys: int, steps: int, start_step: int) -> list[Metric]:
     """``keys`` metric keys at ``steps`` consecutive steps from ``start_step``."""
+    from mlflow.entities import Metric
+
     return [
         Metric(f"m{k}", float(step * keys + k) * 0.5, _NOW_MS + step, step)
         for step in range(start_step, start_step + steps)
@@ -148,6 +151,8 @@ def _metrics_payload(keys: int, steps: int) -> Callable[[_WriteState], dict]:
 
 
 def _params_tags_payload(state: _WriteState) -> dict:
+    from mlflow.entities import Param, RunTag
+
     n = next(_counter)  # unique keys per call: a param may be logged only once per run
     return {
         "params": [Param(f"p{n}_{i}", f"value-{i}") for i in range(100)],
@@ -176,6 +181,8 @@ def _run_log_metric(client: MlflowClient, state: _WriteState, n: int) -> float:
 
 
 def _setup_get_run(client: MlflowClient, variant: str) -> str:
+    from mlflow.entities import Metric, Param, RunTag
+
     def build(exp_id: str) -> dict:
         run_id = client.create_run(exp_id).info.run_id
         n = GET_RUN_SIZE
@@ -200,6 +207,8 @@ def _run_get_run(client: MlflowClient, run_id: str, n: int) -> float:
 
 
 def _setup_metric_history(client: MlflowClient, variant: str) -> str:
+    from mlflow.entities import Metric
+
     def build(exp_id: str) -> dict:
         run_id = client.create_run(exp_id).info.run_id
         chunk = 1000  # MLflow's per-batch metric limit
@@ -229,6 +238,8 @@ def _run_metric_history(client: MlflowClient, run_id: str, n: int) -> float:
 
 
 def _setup_search_runs(client: MlflowClient, variant: str) -> str:
+    from mlflow.entities import Metric, Param, RunTag
+
     def build(exp_id: str) -> dict:
         k = SEARCH_RUN_SIZE
         for r in range(SEARCH_RUNS):
