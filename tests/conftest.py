@@ -1,0 +1,87 @@
+"""Database fixtures: every store test runs on SQLite, PostgreSQL and MySQL/MariaDB.
+
+- ``dialect`` (module scope, parametrised): the dialect under test. An unreachable server skips
+  its tests, or FAILS them when ``CI=true``. ``MLFLOW_ACCEL_TEST_DIALECTS=sqlite,mysql`` narrows
+  the set locally (ignored under CI).
+- ``fresh_databases`` (module scope): a factory of fresh, migrated databases cloned from one
+  per-session template; at the end of the module their engines are disposed and they are dropped.
+- ``db_uri``: one fresh database for the test.
+- ``make_store``: ``make_store(cls, uri)`` builds a store whose engine is disposed after the test.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.databases import (
+    DIALECTS,
+    FreshDatabases,
+    Servers,
+    ServerUnavailable,
+    dispose_engines,
+)
+
+
+def _selected_dialects() -> list[str]:
+    wanted = os.environ.get("MLFLOW_ACCEL_TEST_DIALECTS")
+    if not wanted or os.environ.get("CI") == "true":
+        return list(DIALECTS)
+    names = [name.strip() for name in wanted.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(DIALECTS))
+    if unknown:
+        raise pytest.UsageError(f"MLFLOW_ACCEL_TEST_DIALECTS: unknown dialects {unknown}")
+    return names
+
+
+@pytest.fixture(scope="session")
+def db_servers(tmp_path_factory):
+    servers = Servers(tmp_path_factory.mktemp("mlflow-dbs"))
+    yield servers
+    servers.close()
+
+
+@pytest.fixture(scope="module", params=_selected_dialects())
+def dialect(request, db_servers):
+    """The dialect under test; its server is reachable and its template built."""
+    name = request.param
+    try:
+        db_servers.get(name)
+    except ServerUnavailable as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the {name} database is required: {e}", pytrace=False)
+        pytest.skip(f"{name} unavailable: {e}")
+    return name
+
+
+@pytest.fixture(scope="module")
+def fresh_databases(dialect, db_servers):
+    databases = FreshDatabases(db_servers.get(dialect))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def db_uri(fresh_databases):
+    return fresh_databases.new()
+
+
+@pytest.fixture
+def artifact_root(fresh_databases):
+    """The artifact root every store of the session uses (the templates were built with it)."""
+    return fresh_databases.artifact_root
+
+
+@pytest.fixture
+def make_store(artifact_root):
+    """``make_store(cls, uri)``: a tracking store of class ``cls``, disposed after the test."""
+    uris = []
+
+    def make(cls, uri):
+        uris.append(uri)
+        return cls(uri, artifact_root)
+
+    yield make
+    for uri in uris:
+        dispose_engines(uri)
