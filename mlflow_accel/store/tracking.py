@@ -285,11 +285,12 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 row[6] = end_time
             if run_name:
                 row[1] = run_name
-                self._write_tags(cursor, run_id, [(entities.RUN_NAME_TAG, run_name, run_id)], None)
             cursor.execute(
                 self._sql("UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?"),
                 (row[4], row[6], row[1], run_id),
             )
+            if run_name:
+                self._write_tags(cursor, run_id, [(entities.RUN_NAME_TAG, run_name, run_id)], None)
             tags = ()
             if not row[1]:
                 cursor.execute(
