@@ -24,15 +24,19 @@ def main(uri: str) -> None:
     client = MlflowClient()
     stored = client.get_run(run.info.run_id)
     history = client.get_metric_history(run.info.run_id, "loss")
-    print(f"store: {type(client._tracking_client.store).__name__} (compiled core: "
-          f"{mlflow_accel.compiled()})")
+    print(
+        f"store: {type(client._tracking_client.store).__name__} (compiled core: "
+        f"{mlflow_accel.compiled()})"
+    )
     print(f"run {stored.info.run_name}: params {stored.data.params}")
     print(f"latest metrics {stored.data.metrics}")
     print(f"loss history {[m.value for m in history]}")
     started = time.perf_counter()
     found = mlflow.search_runs(experiment_names=["mlflow-accel-quickstart"])
-    print(f"{len(found)} run(s) in the experiment, searched in "
-          f"{(time.perf_counter() - started) * 1000:.1f} ms")
+    print(
+        f"{len(found)} run(s) in the experiment, searched in "
+        f"{(time.perf_counter() - started) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

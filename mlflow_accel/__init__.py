@@ -1,7 +1,7 @@
 """mlflow-accel: a faster, faithful backend for MLflow tracking.
 
 ``enable()`` makes MLflow's client, pointed at a database URI (``sqlite:///…``,
-``postgresql://…``, ``mysql+pymysql://…``), use :class:`~mlflow_accel.store.tracking.AccelTrackingStore`;
+``postgresql://…``, ``mysql+pymysql://…``), use the accelerated ``AccelTrackingStore``;
 ``disable()`` goes back to MLflow's stock store. ``MLFLOW_ACCEL_ENABLE=1`` in the environment
 enables it without code changes. ``compiled()`` says whether the Cython core is loaded.
 """

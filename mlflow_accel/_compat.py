@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import warnings
-
 import os
+import warnings
 
 import mlflow
 from mlflow.environment_variables import MLFLOW_ENABLE_WORKSPACES
@@ -84,8 +83,7 @@ def support_problem() -> str | None:
     revision = _get_latest_schema_revision()
     if revision != SUPPORTED_SCHEMA_REVISION:
         return (
-            f"MLflow's schema revision {revision} is not the supported "
-            f"{SUPPORTED_SCHEMA_REVISION}"
+            f"MLflow's schema revision {revision} is not the supported {SUPPORTED_SCHEMA_REVISION}"
         )
     return None
 

@@ -4,8 +4,10 @@
   its tests, or FAILS them when ``CI=true``. ``MLFLOW_ACCEL_TEST_DIALECTS=sqlite,mysql`` narrows
   the set locally (ignored under CI).
 - ``fresh_databases`` (module scope): a factory of fresh, migrated databases cloned from one
-  per-session template; at the end of the module their engines are disposed and they are dropped.
-- ``db_uri``: one fresh database for the test.
+  per-session template; at the end of the module their engines are disposed and the databases
+  retired (reset to the template for reuse, or dropped; all are dropped at session end).
+- ``new_database``: ``new_database()`` -> URI of a fresh database, retired after the test;
+  ``db_uri``: one such database.
 - ``make_store``: ``make_store(cls, uri)`` builds a store whose engine is disposed after the test.
 """
 
@@ -63,8 +65,22 @@ def fresh_databases(dialect, db_servers):
 
 
 @pytest.fixture
-def db_uri(fresh_databases):
-    return fresh_databases.new()
+def new_database(fresh_databases):
+    """``new_database()``: the URI of a fresh database, retired when the test ends."""
+    uris = []
+
+    def new():
+        uris.append(fresh_databases.new())
+        return uris[-1]
+
+    yield new
+    for uri in uris:
+        fresh_databases.release(uri)
+
+
+@pytest.fixture
+def db_uri(new_database):
+    return new_database()
 
 
 @pytest.fixture

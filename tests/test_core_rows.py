@@ -39,8 +39,15 @@ def test_duplicates_written_once_nan_included(rows):
 def test_latest_is_max_by_step_timestamp_value_first_of_equals(rows):
     _, latest = rows.metric_rows(
         "r",
-        [("b", 5.0, 9, 1), ("a", 1.0, 1, 2), ("a", 9.0, 0, 1), ("b", 0.0, 1, 2), ("b", 1.0, 0, 2),
-         ("c", math.nan, 1, 1), ("c", 0.0, 1, 1)],
+        [
+            ("b", 5.0, 9, 1),
+            ("a", 1.0, 1, 2),
+            ("a", 9.0, 0, 1),
+            ("b", 0.0, 1, 2),
+            ("b", 1.0, 0, 2),
+            ("c", math.nan, 1, 1),
+            ("c", 0.0, 1, 1),
+        ],
     )
     assert latest == [
         ("a", 1.0, 1, 2, False, "r"),

@@ -65,7 +65,9 @@ values = st.one_of(st.text(max_size=20), st.none(), st.just("v" * 6001), st.just
 
 
 @settings(max_examples=400, deadline=None)
-@given(key=names, value=numbers, timestamp=numbers, step=numbers, path=st.sampled_from(["", "m[1]"]))
+@given(
+    key=names, value=numbers, timestamp=numbers, step=numbers, path=st.sampled_from(["", "m[1]"])
+)
 def test_metric_matches_mlflow(validation, key, value, timestamp, step, path):
     assert outcome(validation.validate_metric, key, value, timestamp, step, path) == outcome(
         stock._validate_metric, key, value, timestamp, step, path
@@ -111,8 +113,11 @@ def test_batch_matches_mlflow(validation, run_id, metrics, params, tags):
         ([("m", 1.0, 0, i) for i in range(1001)], [], []),
         ([], [(f"p{i}", "v") for i in range(101)], []),
         ([], [], [(f"t{i}", "v") for i in range(101)]),
-        ([("m", 1.0, 0, i) for i in range(900)], [(f"p{i}", "v") for i in range(60)],
-         [(f"t{i}", "v") for i in range(60)]),
+        (
+            [("m", 1.0, 0, i) for i in range(900)],
+            [(f"p{i}", "v") for i in range(60)],
+            [(f"t{i}", "v") for i in range(60)],
+        ),
         ([], [("p", "1"), ("q", "1"), ("p", "2"), ("p", "3")], []),
     ],
     ids=["metrics", "params", "tags", "total", "duplicate-params"],

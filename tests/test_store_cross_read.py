@@ -141,8 +141,8 @@ def compare(first, second, what, names):
 
 
 @pytest.mark.parametrize("writer", ["stock", "accel", "alternating"])
-def test_reads_agree(fresh_databases, make_store, artifact_root, writer):
-    uri, reference_uri = fresh_databases.new(), fresh_databases.new()
+def test_reads_agree(new_database, make_store, artifact_root, writer):
+    uri, reference_uri = new_database(), new_database()
     stock = make_store(SqlAlchemyStore, uri)
     accel = make_store(AccelTrackingStore, uri)
     pick = {"stock": lambda i: 0, "accel": lambda i: 1, "alternating": lambda i: i % 2}[writer]

@@ -83,7 +83,6 @@ _I64_MIN = -(2**63)
 _I64_MAX = 2**63 - 1
 _I32_MIN = -(2**31)
 _I32_MAX = 2**31 - 1
-_U64_MAX = 2**64 - 1
 
 # MLflow's validators (mlflow/server/handlers.py). The type checks are skipped when ParseDict
 # succeeded, exactly as ``_validate_param_against_schema`` does.
@@ -431,6 +430,18 @@ def _path(ppath, pname, pindex: cython.Py_ssize_t):
 
 
 @cython.cfunc
+def _unencodable(value) -> cython.bint:
+    """A str upb cannot look up: one holding surrogates, which UTF-8 cannot encode."""
+    if not isinstance(value, str) or value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+@cython.cfunc
 def _convert_integer(value):
     """protobuf's ``_ConvertInteger``."""
     if isinstance(value, float) and not value.is_integer():
@@ -495,6 +506,8 @@ def _convert_string(value):
 def _convert_enum(value, enum: tuple):
     number = enum[1].get(value)  # a TypeError for unhashable values, as protobuf
     if number is None:
+        if _unencodable(value):  # upb's values_by_name.get fails: a SystemError
+            raise _Crash(f"Invalid enum value {value!r} for enum type {enum[0]}")
         try:
             number = _int(value)
         except ValueError:
@@ -549,6 +562,8 @@ def _convert_fields(
         try:
             index = lookup.get(name)
             if index is None:
+                if _unencodable(name):  # upb's fields_by_name.get fails: a SystemError
+                    raise _Crash(f"Invalid field name {name!r} at {_path(ppath, pname, pindex)}.")
                 if _EXTENSION_NAME.match(name) is not None:
                     path = _path(ppath, pname, pindex)
                     raise _ParseError(f"Message type {mspec[0]} does not have extensions at {path}")
@@ -1144,13 +1159,12 @@ def search_experiments_response(experiments, next_page_token=None) -> dict:
 
 # -- dumps: json.dumps(obj, indent=2), byte for byte -------------------------------------------
 
-_MAX_DEPTH = 200  # below orjson's own limit (255)
+_MAX_DEPTH = cython.declare(cython.int, 200)  # below orjson's own limit (255)
 _JSON_ESCAPE = "mlflow_accel.json_ascii"
-# A line of orjson's indented output whose value is a number: indentation, maybe a key, the
-# number, maybe a comma. (Inside a key, a quote is always escaped; a string cannot span lines.)
-_NUMBER_LINE = re.compile(
-    rb' *(?:"(?:[^"\\\n]|\\.)*": )?(-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?),?'
-)
+_orjson_dumps = orjson.dumps
+_OrjsonError = orjson.JSONEncodeError
+_Fragment = orjson.Fragment
+_INDENT_2 = orjson.OPT_INDENT_2
 
 
 def _json_ascii_errors(error):
@@ -1163,84 +1177,96 @@ def _json_ascii_errors(error):
 codecs.register_error(_JSON_ESCAPE, _json_ascii_errors)
 
 
+_NOT_EXACT = cython.declare(cython.int, 1)
+_SMALL_FLOAT = cython.declare(cython.int, 2)
+
+
 @cython.cfunc
-def _orjson_exact(obj, depth: cython.int) -> cython.bint:
-    """True when orjson's rendering of ``obj`` can be made json's: JSON's own types only
-    (exact types), str keys, finite floats, ints orjson takes."""
+def _scan(obj, depth: cython.int) -> cython.int:
+    """Flags: ``_NOT_EXACT`` where orjson cannot render ``obj`` as ``json`` does (a type other
+    than JSON's own exact types, a NaN or infinite float, deep nesting), ``_SMALL_FLOAT`` where
+    it holds a float orjson spells differently (below 1e-4). orjson itself refuses non-str keys,
+    lone surrogates and ints beyond 64 bits."""
+    number: cython.double
+    flags: cython.int = 0
     kind = type(obj)
-    if kind is str or kind is bool or obj is None:
-        return True
-    if kind is int:
-        return _I64_MIN <= obj <= _U64_MAX
+    if kind is str or kind is int or kind is bool or obj is None:
+        return 0
     if kind is float:
-        return obj - obj == 0.0
+        number = obj
+        if number - number != 0.0:
+            return _NOT_EXACT
+        if number != 0.0 and -1e-4 < number < 1e-4:
+            return _SMALL_FLOAT
+        return 0
     if depth >= _MAX_DEPTH:
-        return False
+        return _NOT_EXACT
     if kind is dict:
-        for key, value in obj.items():
-            if type(key) is not str or not _orjson_exact(value, depth + 1):
-                return False
-        return True
+        for value in obj.values():
+            flags |= _scan(value, depth + 1)
+            if flags & _NOT_EXACT:
+                return flags
+        return flags
     if kind is list or kind is tuple:
         for value in obj:
-            if not _orjson_exact(value, depth + 1):
-                break
-        else:
-            return True
-    return False
+            flags |= _scan(value, depth + 1)
+            if flags & _NOT_EXACT:
+                return flags
+        return flags
+    return _NOT_EXACT
 
 
 @cython.cfunc
-def _respell_floats(out: bytes) -> bytes:
-    """orjson writes 1e-5 as ``0.00001`` and 1e-7 as ``1e-7`` where ``repr`` (and ``json``)
-    write ``1e-05`` and ``1e-07``; every other finite double is spelled alike. Respell, with
-    ``repr``, the number ending each line that holds ``e-`` or ``0.0000``."""
-    starts = set()
-    for needle in (b"e-", b"0.0000"):
-        found = out.find(needle)
-        while found != -1:
-            starts.add(out.rfind(b"\n", 0, found) + 1)
-            end = out.find(b"\n", found)
-            found = -1 if end == -1 else out.find(needle, end)
-    pieces = []
-    done = 0
-    for start in sorted(starts):
-        end = out.find(b"\n", start)
-        match = _NUMBER_LINE.fullmatch(out, start, len(out) if end == -1 else end)
-        if match is None:
-            continue
-        number = match.group(1)
-        if b"." not in number and b"e" not in number:
-            continue
-        spelled = repr(_float(number)).encode("ascii")
-        if spelled != number:
-            pieces.append(out[done : match.start(1)])
-            pieces.append(spelled)
-            done = match.end(1)
-    if not pieces:
-        return out
-    pieces.append(out[done:])
-    return b"".join(pieces)
+def _respelled(obj):
+    """``obj`` with each float below 1e-4 as an ``orjson.Fragment`` of its ``repr``: orjson writes
+    1e-5 as ``0.00001`` and 1e-7 as ``1e-7`` where ``json`` writes ``1e-05`` and ``1e-07``
+    (every other finite float is spelled alike). Containers are copied only where changed."""
+    number: cython.double
+    kind = type(obj)
+    if kind is float:
+        number = obj
+        if number != 0.0 and -1e-4 < number < 1e-4:
+            return _Fragment(repr(obj))
+        return obj
+    if kind is dict:
+        copied = None
+        for key, value in obj.items():
+            new = _respelled(value)
+            if new is not value:
+                if copied is None:
+                    copied = dict(obj)
+                copied[key] = new
+        return obj if copied is None else copied
+    if kind is list or kind is tuple:
+        copied = None
+        for index, value in enumerate(obj):
+            new = _respelled(value)
+            if new is not value:
+                if copied is None:
+                    copied = list(obj)
+                copied[index] = new
+        return obj if copied is None else copied
+    return obj
 
 
 def dumps(obj) -> bytes:
     """``json.dumps(obj, indent=2).encode()``: what ``message_to_json`` gives MLflow's response.
 
-    orjson renders; its non-ASCII characters and DEL are escaped as ``json`` does and the few
-    small doubles it spells differently are respelled with ``repr``. Values orjson cannot render
-    as ``json`` would (NaN/inf floats, subclasses, non-str keys, other types, ints beyond 64 bits,
-    deep nesting, lone surrogates) go to ``json.dumps`` itself, with its exceptions.
+    orjson renders; the few small floats it spells differently go in as ``repr`` fragments, and
+    non-ASCII characters and DEL in its output are escaped as ``json`` escapes them. Values
+    orjson cannot render as ``json`` would (NaN/inf floats, subclasses, non-str keys, other
+    types, ints beyond 64 bits, deep nesting, lone surrogates) go to ``json.dumps`` itself, with
+    its exceptions.
     """
-    if not _orjson_exact(obj, 0):
+    flags: cython.int = _scan(obj, 0)
+    if flags & _NOT_EXACT:
         return json.dumps(obj, indent=2).encode("ascii")
     try:
-        out = orjson.dumps(obj, option=orjson.OPT_INDENT_2)
-    except orjson.JSONEncodeError:  # lone surrogates in a str
+        out = _orjson_dumps(_respelled(obj) if flags & _SMALL_FLOAT else obj, option=_INDENT_2)
+    except _OrjsonError:  # non-str keys, lone surrogates, ints beyond 64 bits
         return json.dumps(obj, indent=2).encode("ascii")
     if not out.isascii():
         out = out.decode("utf-8").encode("ascii", _JSON_ESCAPE)
     if b"\x7f" in out:  # DEL is ASCII, so left alone above; only ever inside a string
         out = out.replace(b"\x7f", b"\\u007f")
-    if b"e-" in out or b"0.0000" in out:
-        out = _respell_floats(out)
     return out

@@ -198,8 +198,7 @@ def validate_batch(run_id, metrics, params, tags):
         key, value, timestamp, step = metric
         validate_metric(key, value, timestamp, step, f"metrics[{index}]")
     checked_params = [
-        validate_param(key, value, f"params[{index}]")
-        for index, (key, value) in enumerate(params)
+        validate_param(key, value, f"params[{index}]") for index, (key, value) in enumerate(params)
     ]
     checked_tags = [
         validate_tag(key, value, f"tags[{index}]") for index, (key, value) in enumerate(tags)

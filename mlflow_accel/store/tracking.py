@@ -57,6 +57,11 @@ _EXPERIMENT_COLUMNS = (
     "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time, "
     "workspace"
 )
+_INSERT_RUN = (
+    f"INSERT INTO runs ({', '.join(entities.RUN_COLUMN_NAMES)}, source_type, source_name,"
+    " entry_point_name, deleted_time, source_version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'UNKNOWN', '', '', NULL, '')"
+)
 _IN_CHUNK = 500
 _LATEST_METRICS_OF_RUNS = (
     f"SELECT run_uuid, {entities.METRIC_COLUMNS} FROM latest_metrics WHERE run_uuid IN ({{ids}})"
@@ -196,7 +201,9 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
     def _write_tags(self, cursor, run_id, tag_rows, run_name):
         self._dialect.write_rows(cursor, self._dialect.upsert_tags, tag_rows)
         if run_name is not None:
-            cursor.execute(self._sql("UPDATE runs SET name = ? WHERE run_uuid = ?"), (run_name, run_id))
+            cursor.execute(
+                self._sql("UPDATE runs SET name = ? WHERE run_uuid = ?"), (run_name, run_id)
+            )
 
     def log_batch(self, run_id, metrics, params, tags):
         if self._tx is None or any(m.model_id is not None for m in metrics):
@@ -340,14 +347,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 append_to_uri_path(artifact_location, run_id, self.ARTIFACTS_FOLDER_NAME),
             )
             created = entities.run(row, (), (), [(t.key, t.value) for t in tags])
-            cursor.execute(
-                self._sql(
-                    f"INSERT INTO runs ({', '.join(entities.RUN_COLUMN_NAMES)}, source_type, source_name, "
-                    "entry_point_name, deleted_time, source_version) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'UNKNOWN', '', '', NULL, '')"
-                ),
-                row,
-            )
+            cursor.execute(self._sql(_INSERT_RUN), row)
             tag_rows = [(t.key, t.value, run_id) for t in tags]
             self._dialect.write_rows(cursor, dialects.INSERT_TAGS, tag_rows)
             return created
@@ -356,9 +356,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
     def _experiment_for_run(self, cursor, experiment_id):
         """``(experiment_id, lifecycle_stage, artifact_location)`` as MLflow's lookup finds it."""
-        experiment_id_int = _compat.parse_experiment_id(
-            experiment_id or self.DEFAULT_EXPERIMENT_ID
-        )
+        experiment_id_int = _compat.parse_experiment_id(experiment_id or self.DEFAULT_EXPERIMENT_ID)
         statement = (
             "SELECT experiment_id, lifecycle_stage, artifact_location FROM experiments "
             "WHERE experiment_id = ?"
@@ -468,7 +466,9 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 experiment_id = cursor.lastrowid
             if not artifact_location:
                 cursor.execute(
-                    self._sql("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?"),
+                    self._sql(
+                        "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?"
+                    ),
                     (self._get_artifact_location(experiment_id), experiment_id),
                 )
             if tags:
