@@ -4,8 +4,8 @@
   its tests, or FAILS them when ``CI=true``. ``MLFLOW_ACCEL_TEST_DIALECTS=sqlite,mysql`` narrows
   the set locally (ignored under CI).
 - ``fresh_databases`` (module scope): a factory of fresh, migrated databases cloned from one
-  per-session template; at the end of the module their engines are disposed and the databases
-  retired (reset to the template for reuse, or dropped; all are dropped at session end).
+  per-session template; databases still out at the end of the module are retired then (engines
+  disposed, database reset to the template for reuse or dropped; all dropped at session end).
 - ``new_database``: ``new_database()`` -> URI of a fresh database, retired after the test;
   ``db_uri``: one such database.
 - ``make_store``: ``make_store(cls, uri)`` builds a store whose engine is disposed after the test.

@@ -11,7 +11,7 @@ every fresh database is a clone of it:
   included), then its rows (experiment 0, ``alembic_version``, ...) copied over.
 
 PostgreSQL and MySQL clones are made ahead on a worker thread. A retired clone (its engines
-disposed at the end of its test module) is reset there to the template's exact content (rows,
+disposed when its test or module ends) is reset there to the template's exact content (rows,
 sequence/AUTO_INCREMENT counters; checked equal with pg_dump/mariadb-dump) and reused, which is
 far cheaper than DROP + CREATE (PostgreSQL's DROP DATABASE forces a checkpoint); every database
 is dropped at the end of the session. ``MLFLOW_ACCEL_TEST_NO_RECYCLE=1`` drops retired clones
