@@ -1,12 +1,13 @@
 """The SQL that differs per database: placeholders, identifier quoting, upserts, write locks.
 
 Statements are written once, in SQLite's spelling (``?`` placeholders, ``"key"`` quoted), and
-``Dialect.sql`` rewrites them for the connected driver. Row-writing statements are templates
-with ``{values}`` where the row tuples go; ``Dialect.write_rows`` sends many rows in the
-cheapest way the driver has (one multi-row statement on PostgreSQL, where psycopg's
-``executemany`` costs a round of Python per row). ``Dialect`` also owns the statements that
-have no common spelling: skipping duplicate metric rows, upserting tags and ``latest_metrics``,
-and how a write transaction takes its lock.
+``Dialect.sql`` rewrites them for the connected driver. Row writes are ``RowInsert`` values;
+``Dialect.write_rows`` sends many rows the cheapest way the driver has: ``executemany`` on
+SQLite and MySQL, and on PostgreSQL one fixed statement over ``unnest`` of one array per
+column (psycopg's ``executemany`` costs a round of Python per row, and a multi-row ``VALUES``
+list a new statement text per batch size). ``Dialect`` also owns the statements that have no
+common spelling: skipping duplicate metric rows, upserting tags and ``latest_metrics``, and how a
+write transaction takes its lock.
 """
 
 from __future__ import annotations
@@ -15,13 +16,39 @@ from dataclasses import dataclass, field
 
 SUPPORTED = ("sqlite", "postgresql", "mysql")
 
-_LATEST_COLUMNS = '("key", value, timestamp, step, is_nan, run_uuid)'
-# Rows per statement on PostgreSQL: 6 columns x 1000 rows stays far below its 65535 parameters.
-_ROWS_PER_STATEMENT = 1000
 
-INSERT_PARAMS = 'INSERT INTO params ("key", value, run_uuid) VALUES {values}'
-INSERT_TAGS = 'INSERT INTO tags ("key", value, run_uuid) VALUES {values}'
-INSERT_EXPERIMENT_TAGS = 'INSERT INTO experiment_tags ("key", value, experiment_id) VALUES {values}'
+@dataclass(frozen=True)
+class RowInsert:
+    """``INSERT INTO table (columns) <rows> tail``, with each column's PostgreSQL type."""
+
+    table: str
+    columns: tuple[tuple[str, str], ...]
+    tail: str = ""
+
+    def with_tail(self, tail: str) -> RowInsert:
+        return RowInsert(self.table, self.columns, tail)
+
+    @property
+    def head(self) -> str:
+        return f"INSERT INTO {self.table} ({', '.join(name for name, _ in self.columns)})"
+
+
+_METRIC_COLUMNS = (
+    ('"key"', "text"),
+    ("value", "float8"),
+    ("timestamp", "int8"),
+    ("step", "int8"),
+    ("is_nan", "bool"),
+    ("run_uuid", "text"),
+)
+_KEY_VALUE_RUN = (('"key"', "text"), ("value", "text"), ("run_uuid", "text"))
+INSERT_PARAMS = RowInsert("params", _KEY_VALUE_RUN)
+INSERT_TAGS = RowInsert("tags", _KEY_VALUE_RUN)
+INSERT_EXPERIMENT_TAGS = RowInsert(
+    "experiment_tags", (('"key"', "text"), ("value", "text"), ("experiment_id", "int4"))
+)
+INSERT_LATEST_METRICS = RowInsert("latest_metrics", _METRIC_COLUMNS)
+_INSERT_METRICS = RowInsert("metrics", _METRIC_COLUMNS)
 
 
 @dataclass
@@ -48,19 +75,19 @@ class Dialect:
         """``?, ?, …`` for an ``IN`` list of ``count`` values (before :meth:`sql`)."""
         return ", ".join("?" * count)
 
-    def write_rows(self, cursor, template: str, rows) -> None:
-        """Execute ``template`` (``… VALUES {values} …``) for every tuple of ``rows``."""
+    def write_rows(self, cursor, insert: RowInsert, rows) -> None:
+        """Insert every tuple of ``rows`` with ``insert``."""
         if not rows:
             return
-        width = len(rows[0])
-        row_marks = f"({self.placeholders(width)})"
-        if self.name != "postgresql":
-            cursor.executemany(self.sql(template.format(values=row_marks)), rows)
+        if self.name == "postgresql":
+            arrays = ", ".join(f"?::{kind}[]" for _, kind in insert.columns)
+            statement = f"{insert.head} SELECT * FROM unnest({arrays}){insert.tail}"
+            cursor.execute(
+                self.sql(statement), [list(column) for column in zip(*rows, strict=True)]
+            )
             return
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            chunk = rows[start : start + _ROWS_PER_STATEMENT]
-            statement = self.sql(template.format(values=", ".join([row_marks] * len(chunk))))
-            cursor.execute(statement, [value for row in chunk for value in row])
+        marks = self.placeholders(len(insert.columns))
+        cursor.executemany(self.sql(f"{insert.head} VALUES ({marks}){insert.tail}"), rows)
 
     @property
     def offset_without_limit(self) -> str:
@@ -80,18 +107,19 @@ class Dialect:
         return "BEGIN IMMEDIATE" if self.name == "sqlite" else None
 
     @property
-    def insert_metrics(self) -> str:
+    def insert_metrics(self) -> RowInsert:
         """Insert metric rows, skipping any already stored (same primary key)."""
-        insert = f"INSERT INTO metrics {_LATEST_COLUMNS} VALUES {{values}}"
         if self.name == "mysql":
-            return insert + " ON DUPLICATE KEY UPDATE run_uuid = run_uuid"
-        return insert + " ON CONFLICT DO NOTHING"
+            return _INSERT_METRICS.with_tail(" ON DUPLICATE KEY UPDATE run_uuid = run_uuid")
+        return _INSERT_METRICS.with_tail(" ON CONFLICT DO NOTHING")
 
     @property
-    def upsert_tags(self) -> str:
+    def upsert_tags(self) -> RowInsert:
         if self.name == "mysql":
-            return INSERT_TAGS + " ON DUPLICATE KEY UPDATE value = VALUES(value)"
-        return INSERT_TAGS + ' ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value'
+            return INSERT_TAGS.with_tail(" ON DUPLICATE KEY UPDATE value = VALUES(value)")
+        return INSERT_TAGS.with_tail(
+            ' ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value'
+        )
 
     @property
     def upserts_latest_metrics(self) -> bool:
@@ -99,12 +127,11 @@ class Dialect:
         return self.name != "mysql"
 
     @property
-    def upsert_latest_metrics(self) -> str:
+    def upsert_latest_metrics(self) -> RowInsert:
         """Insert ``latest_metrics`` candidates, overwriting a stored row only where the
         candidate is greater by (step, timestamp, value) — MLflow's rule, in the database."""
-        return (
-            f"INSERT INTO latest_metrics {_LATEST_COLUMNS} VALUES {{values}} "
-            'ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value, '
+        return INSERT_LATEST_METRICS.with_tail(
+            ' ON CONFLICT ("key", run_uuid) DO UPDATE SET value = excluded.value, '
             "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
             "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
             "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)"
@@ -117,8 +144,6 @@ class Dialect:
             f'WHERE run_uuid = ? AND "key" IN ({self.placeholders(count)}) '
             'ORDER BY "key" FOR UPDATE'
         )
-
-    insert_latest_metrics = f"INSERT INTO latest_metrics {_LATEST_COLUMNS} VALUES {{values}}"
 
     @property
     def update_latest_metric(self) -> str:

@@ -168,7 +168,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 inserts.append((key, value, timestamp, step, is_nan, run_id))
             elif (step, timestamp, value) > current:
                 updates.append((value, timestamp, step, is_nan, key, run_id))
-        dialect.write_rows(cursor, dialect.insert_latest_metrics, inserts)
+        dialect.write_rows(cursor, dialects.INSERT_LATEST_METRICS, inserts)
         if updates:
             cursor.executemany(dialect.update_latest_metric, updates)
 
