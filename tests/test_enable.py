@@ -1,5 +1,6 @@
 """``enable()``/``disable()``, the environment switch and the supported-version gate."""
 
+import os
 import subprocess
 import sys
 import warnings
@@ -64,14 +65,18 @@ def test_supported_range_is_the_installed_one():
 def test_environment_variable_enables_without_code(tmp_path):
     script = (
         "import mlflow\n"
-        f"mlflow.set_tracking_uri('sqlite:///{tmp_path / 'env.db'}')\n"
+        f"mlflow.set_tracking_uri({'sqlite:///' + (tmp_path / 'env.db').as_posix()!r})\n"
         "from mlflow.tracking._tracking_service.utils import _get_store\n"
         "print(type(_get_store()).__name__)\n"
     )
     for value, expected in (("1", "AccelTrackingStore"), ("", "SqlAlchemyStore")):
         result = subprocess.run(
             [sys.executable, "-c", script],
-            env={"MLFLOW_ACCEL_ENABLE": value, "PATH": "/usr/bin:/bin"},
+            env={
+                "MLFLOW_ACCEL_ENABLE": value,
+                "PATH": os.environ.get("PATH", ""),
+                **{k: os.environ[k] for k in ("SYSTEMROOT",) if k in os.environ},
+            },
             capture_output=True,
             text=True,
             check=True,
