@@ -5,7 +5,8 @@ This module owns both ends of the HTTP fast path:
 Requests. ``parse_request(message, body)`` turns an already-decoded JSON body into plain values
 the way MLflow's server does in ``mlflow.server.handlers._get_request_message``:
 
-1. the body is normalised (a JSON string is decoded once more, ``None`` becomes ``{}``);
+1. ``LogBatch`` bodies are size-checked (``_validate_batch_log_api_req``, on the decoded body),
+   then the body is normalised (a JSON string is decoded once more, ``None`` becomes ``{}``);
 2. a body spelling one field both ways (``run_id`` and ``runId``) is refused;
 3. the body is converted field by field with protobuf's ``json_format.ParseDict`` rules and
    ``ignore_unknown_fields=True`` (MLflow's ``parse_dict``): int64/int32 from numbers or decimal
@@ -22,6 +23,10 @@ with an unexpected exception (an HTTP 500: a top-level body that is not a JSON o
 element that is not an object, ``int(None)`` inside a schema check, ``float(10**400)``), this
 module raises ``MlflowException`` with ``INVALID_PARAMETER_VALUE`` too, naming the parameter.
 
+Left to the HTTP layer, as in MLflow before ``_get_request_message``: the Content-Type check,
+and Flask's ``get_json(silent=True)`` turning an undecodable body into ``None`` (so ``{}``).
+``query_to_json`` builds the body MLflow derives from a GET request's query arguments.
+
 One table (``_REQUESTS``: a field spec per message: name, kind, repeated, nested spec or enum,
 proto default; and the handler's schema) drives one generic parser. The result is a dict of every
 field in proto declaration order: absent fields hold the proto default, repeated fields a list,
@@ -29,16 +34,16 @@ repeated message fields a list of tuples of the nested message's fields in decla
 (a ``LogBatch`` metric is ``(key, value, timestamp, step, dataset_name, dataset_digest,
 model_id, run_id)``, a param or tag ``(key, value)``). ``parse_request_with_presence`` also
 returns the set of singular fields the body set (protobuf's ``HasField``), which handlers such as
-``UpdateRun`` and ``GetMetricHistory`` consult. ``query_to_json`` builds the body MLflow derives
-from a GET query string.
+``UpdateRun`` and ``GetMetricHistory`` consult.
 
 Responses. ``*_to_dict`` turn MLflow entities into what ``message_to_json(entity.to_proto())``
 decodes to, and ``*_response`` the response messages: snake_case keys in field-number order,
 int64 as JSON numbers, NaN/+inf/-inf doubles as ``"NaN"``/``"Infinity"``/``"-Infinity"``, unset
 fields and empty repeated fields omitted exactly as ``to_proto`` and ``MessageToDict`` leave them,
 the same exceptions as ``to_proto`` for values protobuf would refuse. ``dumps`` renders a value
-as the bytes MLflow sends: ``json.dumps(value, indent=2)`` (two-space indent, ``", "``-free item
-separators, ``": "``, ASCII-only with ``\\uXXXX`` escapes), byte for byte, through orjson.
+as the bytes MLflow sends: ``json.dumps(value, indent=2)`` (two-space indent, items parted by
+``,`` and a newline, ``": "`` after keys, ASCII only with ``\\uXXXX`` escapes, ``repr`` floats),
+byte for byte, through orjson.
 
 Cython pure-Python mode: compiled when built, imported as plain Python otherwise.
 """
@@ -1178,31 +1183,49 @@ codecs.register_error(_JSON_ESCAPE, _json_ascii_errors)
 
 
 _NOT_EXACT = cython.declare(cython.int, 1)
-_SMALL_FLOAT = cython.declare(cython.int, 2)
+_RESPELL = cython.declare(cython.int, 2)
+_NON_ASCII_KEY = cython.declare(cython.int, 4)
+
+
+@cython.cfunc
+def _respell(obj) -> cython.bint:
+    """A value orjson spells unlike ``json``: a float below 1e-4 (orjson writes 1e-5 as
+    ``0.00001`` and 1e-7 as ``1e-7``, ``json`` ``1e-05`` and ``1e-07``; every other finite float
+    is spelled alike), or a str with non-ASCII characters (``json`` escapes them)."""
+    number: cython.double
+    kind = type(obj)
+    if kind is str:
+        return not obj.isascii()  # O(1): CPython keeps the flag
+    if kind is float:
+        number = obj
+        return number != 0.0 and -1e-4 < number < 1e-4
+    return False
 
 
 @cython.cfunc
 def _scan(obj, depth: cython.int) -> cython.int:
     """Flags: ``_NOT_EXACT`` where orjson cannot render ``obj`` as ``json`` does (a type other
-    than JSON's own exact types, a NaN or infinite float, deep nesting), ``_SMALL_FLOAT`` where
-    it holds a float orjson spells differently (below 1e-4). orjson itself refuses non-str keys,
-    lone surrogates and ints beyond 64 bits."""
+    than JSON's own exact types, a NaN or infinite float, deep nesting), ``_RESPELL`` where it
+    holds a value to respell, ``_NON_ASCII_KEY``. (orjson itself refuses non-str keys, lone
+    surrogates and ints beyond 64 bits.)"""
     number: cython.double
     flags: cython.int = 0
     kind = type(obj)
-    if kind is str or kind is int or kind is bool or obj is None:
+    if kind is str:
+        return _RESPELL if _respell(obj) else 0
+    if kind is int or kind is bool or obj is None:
         return 0
     if kind is float:
         number = obj
         if number - number != 0.0:
             return _NOT_EXACT
-        if number != 0.0 and -1e-4 < number < 1e-4:
-            return _SMALL_FLOAT
-        return 0
+        return _RESPELL if _respell(obj) else 0
     if depth >= _MAX_DEPTH:
         return _NOT_EXACT
     if kind is dict:
-        for value in obj.values():
+        for key, value in obj.items():
+            if type(key) is str and not key.isascii():
+                flags |= _NON_ASCII_KEY
             flags |= _scan(value, depth + 1)
             if flags & _NOT_EXACT:
                 return flags
@@ -1218,16 +1241,9 @@ def _scan(obj, depth: cython.int) -> cython.int:
 
 @cython.cfunc
 def _respelled(obj):
-    """``obj`` with each float below 1e-4 as an ``orjson.Fragment`` of its ``repr``: orjson writes
-    1e-5 as ``0.00001`` and 1e-7 as ``1e-7`` where ``json`` writes ``1e-05`` and ``1e-07``
-    (every other finite float is spelled alike). Containers are copied only where changed."""
-    number: cython.double
+    """``obj`` with each value to respell as an ``orjson.Fragment`` of ``json``'s spelling
+    (``repr`` for floats). Containers are copied only where changed."""
     kind = type(obj)
-    if kind is float:
-        number = obj
-        if number != 0.0 and -1e-4 < number < 1e-4:
-            return _Fragment(repr(obj))
-        return obj
     if kind is dict:
         copied = None
         for key, value in obj.items():
@@ -1246,14 +1262,17 @@ def _respelled(obj):
                     copied = list(obj)
                 copied[index] = new
         return obj if copied is None else copied
+    if _respell(obj):
+        return _Fragment(repr(obj) if kind is float else encode_basestring_ascii(obj))
     return obj
 
 
 def dumps(obj) -> bytes:
     """``json.dumps(obj, indent=2).encode()``: what ``message_to_json`` gives MLflow's response.
 
-    orjson renders; the few small floats it spells differently go in as ``repr`` fragments, and
-    non-ASCII characters and DEL in its output are escaped as ``json`` escapes them. Values
+    orjson renders; the values it spells differently (floats below 1e-4, non-ASCII strings) go
+    in as fragments spelled by ``repr`` and ``json``'s own string encoder; non-ASCII keys and DEL
+    are escaped in its output as ``json`` escapes them. Values
     orjson cannot render as ``json`` would (NaN/inf floats, subclasses, non-str keys, other
     types, ints beyond 64 bits, deep nesting, lone surrogates) go to ``json.dumps`` itself, with
     its exceptions.
@@ -1262,10 +1281,10 @@ def dumps(obj) -> bytes:
     if flags & _NOT_EXACT:
         return json.dumps(obj, indent=2).encode("ascii")
     try:
-        out = _orjson_dumps(_respelled(obj) if flags & _SMALL_FLOAT else obj, option=_INDENT_2)
+        out = _orjson_dumps(_respelled(obj) if flags & _RESPELL else obj, option=_INDENT_2)
     except _OrjsonError:  # non-str keys, lone surrogates, ints beyond 64 bits
         return json.dumps(obj, indent=2).encode("ascii")
-    if not out.isascii():
+    if flags & _NON_ASCII_KEY:
         out = out.decode("utf-8").encode("ascii", _JSON_ESCAPE)
     if b"\x7f" in out:  # DEL is ASCII, so left alone above; only ever inside a string
         out = out.replace(b"\x7f", b"\\u007f")
