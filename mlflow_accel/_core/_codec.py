@@ -59,6 +59,7 @@ from json.encoder import encode_basestring_ascii
 import orjson
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.utils.validation import invalid_value
 
 try:
     import cython
@@ -417,14 +418,6 @@ def _invalid(message):
     return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
 
 
-def _invalid_value(path, value, message=None):
-    """``mlflow.utils.validation.invalid_value``."""
-    formatted = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    if message:
-        return f"Invalid value {formatted} for parameter '{path}' supplied: {message}"
-    return f"Invalid value {formatted} for parameter '{path}' supplied."
-
-
 @cython.cfunc
 def _path(ppath, pname, pindex: cython.Py_ssize_t):
     if pname is None:
@@ -734,7 +727,7 @@ def _validate_schema(mspec: tuple, js: dict, parsed: cython.bint):
                     message = f"Missing value for required parameter '{param}'."
                 else:
                     hint = f" Hint: Value was of type '{type(value).__name__}'."
-                    message = _invalid_value(param, value, hint)
+                    message = invalid_value(param, value, hint)
             else:
                 message = failure
             raise _invalid(message + _API_DOCS)

@@ -9,7 +9,6 @@ order, so the first error a request meets is the one MLflow would report.
 Cython pure-Python mode: compiled when built, imported as plain Python otherwise.
 """
 
-import json
 import os
 import posixpath
 import re
@@ -17,6 +16,7 @@ import re
 from mlflow.environment_variables import MLFLOW_TRUNCATE_LONG_VALUES
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.utils.validation import invalid_value
 
 try:
     import cython
@@ -42,13 +42,6 @@ _MISSING_KEY_NAME_MESSAGE = "A key name must be provided."
 
 def _error(message):
     return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
-
-
-def invalid_value(path, value, message=None):
-    formatted = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    if message:
-        return f"Invalid value {formatted} for parameter '{path}' supplied: {message}"
-    return f"Invalid value {formatted} for parameter '{path}' supplied."
 
 
 def join_path(path: str, field: str) -> str:
