@@ -8,13 +8,15 @@ once and fall back to stock MLflow instead of guessing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
+import sys
 import warnings
 
 import mlflow
-from mlflow.environment_variables import MLFLOW_ENABLE_WORKSPACES
+from mlflow.environment_variables import _MLFLOW_SGI_NAME, MLFLOW_ENABLE_WORKSPACES
 from mlflow.store.db.utils import _get_latest_schema_revision
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.store.tracking.sqlalchemy_store import _get_orderby_clauses as orderby_clauses
@@ -93,3 +95,92 @@ def warn_unsupported_once(problem: str) -> None:
     message = f"mlflow-accel is off: {problem}; using stock MLflow instead."
     warnings.warn(message, RuntimeWarning, stacklevel=3)
     _logger.warning(message)
+
+
+# -- MLflow's tracking server (imported only inside a server process) -----------------------------
+
+#: Set by ``mlflow server`` for its workers: "uvicorn", "gunicorn" or "waitress".
+SERVER_KIND_ENV = _MLFLOW_SGI_NAME.name
+#: Set by ``mlflow server --artifacts-only`` (``mlflow.server.constants.ARTIFACTS_ONLY_ENV_VAR``,
+#: spelled out: importing ``mlflow.server`` builds its Flask app).
+ARTIFACTS_ONLY_ENV = "_MLFLOW_SERVER_ARTIFACTS_ONLY"
+
+
+def server_tracking_store():
+    """The tracking store MLflow's REST handlers use in this server process."""
+    from mlflow.server.handlers import _get_tracking_store
+
+    return _get_tracking_store()
+
+
+def server_endpoints() -> list:
+    """MLflow's REST endpoints: ``(path, flask_view, methods)``, static prefix applied."""
+    from mlflow.server.handlers import get_endpoints
+
+    return get_endpoints()
+
+
+def validate_custom_view_count(tags) -> None:
+    from mlflow.server.handlers import _validate_custom_view_count
+
+    _validate_custom_view_count(tags)
+
+
+def validate_storage_location_uri(value: str, field_name: str) -> None:
+    from mlflow.server.handlers import _validate_storage_location_uri
+
+    _validate_storage_location_uri(value, field_name)
+
+
+def auth_readable_experiment_ids(experiment_ids: list) -> list:
+    """``search_runs``' experiment ids as MLflow's handler narrows them under basic-auth."""
+    auth = sys.modules.get("mlflow.server.auth")
+    if auth is None or not getattr(auth, "_auth_initialized", False):
+        return experiment_ids
+    return auth.filter_experiment_ids(experiment_ids)
+
+
+def is_stock_flask_request_hook(hook) -> bool:
+    """Whether ``hook`` is one MLflow's Flask app registers itself.
+
+    Those are the workspace resolution hooks and, in a server process, the security hooks
+    (``mlflow.server.security``: allowed hosts, cross-origin blocking, security headers, and
+    Flask-CORS), which MLflow's FastAPI app also applies as middleware in front of every route,
+    ours included.
+    """
+    from mlflow.server import workspace_helpers
+
+    module = getattr(hook, "__module__", None) or ""
+    if module == "mlflow.server.security" or module.startswith("flask_cors."):
+        return True
+    return hook in (
+        workspace_helpers.workspace_before_request_handler,
+        workspace_helpers.workspace_teardown_request_handler,
+    )
+
+
+@contextlib.contextmanager
+def serving_app_factory(factory: str, own_name: str, inner_env: str):
+    """Within: ``mlflow server``'s app lookup answers ``factory`` for every ``--app-name``.
+
+    MLflow's ``_run_server`` resolves ``--app-name`` to a ``module:attr`` its workers import;
+    keeping the user's name (rather than passing ours) keeps its per-app steps, such as
+    basic-auth's admin bootstrap. The plugin's own target goes to the workers in ``inner_env``
+    (unset for ``own_name``), where the factory builds it and adds the fast path.
+    """
+    import mlflow.server
+
+    original = mlflow.server._find_app
+
+    def find_app(app_name: str) -> str:
+        if app_name == own_name:
+            os.environ.pop(inner_env, None)
+        else:
+            os.environ[inner_env] = original(app_name)
+        return factory
+
+    mlflow.server._find_app = find_app
+    try:
+        yield
+    finally:
+        mlflow.server._find_app = original

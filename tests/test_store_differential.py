@@ -141,6 +141,10 @@ def do_get_run(side, run):
     return side.norm.value(side.store.get_run(side.run(run)))
 
 
+def do_get_experiment(side, exp):
+    return side.norm.value(side.store.get_experiment(side.exp(exp)))
+
+
 def do_get_experiment_by_name(side, name):
     return side.norm.value(side.store.get_experiment_by_name(name))
 
@@ -614,6 +618,11 @@ SCENARIOS = {
         op("get_experiment_by_name", name="Default"),
         op("get_experiment_by_name", name="missing"),
         op("get_experiment_by_name", name="A"),
+        op("get_experiment", exp=0),
+        op("get_experiment", exp=2),
+        op("get_experiment", exp=99),
+        op("get_experiment", exp="not-a-number"),
+        op("get_experiment", exp=""),
         op("create_run", exp=3, user_id="u", start_time=T0, tags=[], run_name="in-c"),
         op("get_run", run=0),
     ],

@@ -82,6 +82,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
     #: Whether statements are scoped to the active workspace (the workspace-aware variant).
     _workspace_scoped = False
+    _tx: Transactions | None = None  # stock code until __init__ has built ours
 
     def __init__(self, db_uri, default_artifact_root, read_db_uri=None):
         super().__init__(db_uri, default_artifact_root, read_db_uri=read_db_uri)
@@ -208,14 +209,21 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
     def log_batch(self, run_id, metrics, params, tags):
         if self._tx is None or any(m.model_id is not None for m in metrics):
             return super().log_batch(run_id, metrics, params, tags)
-        metric_values = [(m.key, m.value, m.timestamp, m.step) for m in metrics]
-        checked_params, checked_tags = validation.validate_batch(
+        self.log_batch_values(
             run_id,
-            metric_values,
+            [(m.key, m.value, m.timestamp, m.step) for m in metrics],
             [(p.key, p.value) for p in params],
             [(t.key, t.value) for t in tags],
         )
-        metric_rows, latest_rows = rows.metric_rows(run_id, metric_values)
+
+    def log_batch_values(self, run_id, metrics, params, tags):
+        """``log_batch`` from plain tuples, with no entity objects (the server's fast path).
+
+        ``metrics``: ``(key, value, timestamp, step)``; ``params``, ``tags``: ``(key, value)``.
+        Only for a store whose dialect we know (``_tx`` set) and metrics bound to no model.
+        """
+        checked_params, checked_tags = validation.validate_batch(run_id, metrics, params, tags)
+        metric_rows, latest_rows = rows.metric_rows(run_id, metrics)
         param_rows = rows.param_rows(run_id, checked_params)
         tag_rows, run_name = rows.tag_rows(run_id, checked_tags)
 
@@ -411,12 +419,27 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             found = found[:max_results]
         return PagedList([entities.metric(row) for row in found], next_token)
 
+    def get_experiment(self, experiment_id):
+        if self._tx is None:
+            return super().get_experiment(experiment_id)
+        experiment_id_int = _compat.parse_experiment_id(experiment_id or self.DEFAULT_EXPERIMENT_ID)
+        found = self._experiment_where("experiment_id", experiment_id_int)
+        if found is None:
+            raise MlflowException(
+                f"No Experiment with id={experiment_id_int} exists", RESOURCE_DOES_NOT_EXIST
+            )
+        return found
+
     def get_experiment_by_name(self, experiment_name):
         if self._tx is None:
             return super().get_experiment_by_name(experiment_name)
+        return self._experiment_where("name", experiment_name)
+
+    def _experiment_where(self, column: str, value) -> Experiment | None:
+        """The experiment (any lifecycle stage) whose ``column`` equals ``value``, or ``None``."""
         retention_context = self._get_effective_experiment_trace_archival_retention_context()
-        statement = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments WHERE name = ?"
-        args = (experiment_name,)
+        statement = f"SELECT {_EXPERIMENT_COLUMNS} FROM experiments WHERE {column} = ?"
+        args = (value,)
         if self._workspace_scoped:
             statement += " AND workspace = ?"
             args += (self._get_active_workspace(),)

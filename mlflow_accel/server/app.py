@@ -1,0 +1,122 @@
+"""The server app factory (``mlflow.app`` entry point ``accel``): MLflow's app with our fast path.
+
+``mlflow-accel server`` runs MLflow's own server command with this factory as the app, in every
+worker, under whichever server MLflow starts (uvicorn; gunicorn or waitress with their options).
+The factory builds the app MLflow would have served — its FastAPI app, its Flask app, or the
+app of the ``--app-name`` plugin the user asked for (``MLFLOW_ACCEL_INNER_APP``) — and adds the
+fast path to it:
+
+* under uvicorn, when the Flask app has no request hooks beyond MLflow's own: ASGI routes in
+  the FastAPI app, ahead of the Flask mount, behind all of the app's middleware (``asgi``);
+* otherwise (gunicorn, waitress, or plugin hooks such as basic-auth's permission checks): our
+  handlers as the Flask views of those endpoints, so every Flask hook still runs
+  (``flask_views``).
+
+No fast path (the app exactly as stock) with ``--artifacts-only``, outside the supported MLflow
+range, or when the backend store is not one we accelerate (a file store, an unknown dialect).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import types
+
+import flask
+
+import mlflow_accel
+from mlflow_accel import _compat
+from mlflow_accel.server import asgi, flask_views, handlers, request_body
+
+INNER_APP_ENV = "MLFLOW_ACCEL_INNER_APP"
+
+
+def create_app():
+    app = _inner_app()
+    reason = _why_no_fast_path()
+    if reason:
+        _say(f"fast path off ({reason}); serving stock MLflow")
+        return app
+    endpoints = fast_endpoints()
+    limit = request_body.max_body_size()
+    flask_app = _flask_app_of(app)
+    flask_views.install(flask_app, {handler.__name__ for _, handler, _ in endpoints}, limit)
+    if isinstance(app, flask.Flask) or _has_plugin_hooks(flask_app):
+        mode = "through Flask, behind its request hooks"
+    else:
+        _insert_before_flask_mount(app, asgi.routes(_with_our_handlers(endpoints), limit))
+        mode = "as ASGI routes ahead of the Flask mount"
+    _say(
+        f"fast path on for {len(endpoints)} routes {mode}; core: "
+        f"{'compiled' if mlflow_accel.compiled() else 'pure Python'}; "
+        f"MLflow {_compat.mlflow.__version__}; store: {type(_compat.server_tracking_store()).__name__}"
+    )
+    return app
+
+
+def fast_endpoints() -> list:
+    """MLflow's ``(path, flask_view, methods)`` for every endpoint we serve, prefix applied."""
+    return [
+        (path, view, methods)
+        for path, view, methods in _compat.server_endpoints()
+        if view.__name__ in handlers.HANDLERS
+    ]
+
+
+def _with_our_handlers(endpoints) -> list:
+    return [(path, handlers.HANDLERS[view.__name__], methods) for path, view, methods in endpoints]
+
+
+def _inner_app():
+    """The app MLflow would serve here: the plugin's, or MLflow's FastAPI or Flask app."""
+    target = os.environ.get(INNER_APP_ENV)
+    if not target:
+        uvicorn = os.environ.get(_compat.SERVER_KIND_ENV, "uvicorn") == "uvicorn"
+        target = "mlflow.server.fastapi_app:app" if uvicorn else "mlflow.server:app"
+    module, name = target.rsplit(":", 1)
+    app = getattr(importlib.import_module(module), name)
+    return app() if isinstance(app, types.FunctionType) else app
+
+
+def _why_no_fast_path() -> str | None:
+    if os.environ.get(_compat.ARTIFACTS_ONLY_ENV):
+        return "--artifacts-only"
+    problem = _compat.support_problem()
+    if problem:
+        return problem
+    mlflow_accel.enable()
+    store = _compat.server_tracking_store()
+    if getattr(store, "_tx", None) is None:
+        return f"the backend store ({type(store).__name__}) is not one mlflow-accel accelerates"
+    return None
+
+
+def _flask_app_of(app) -> flask.Flask:
+    if isinstance(app, flask.Flask):
+        return app
+    for route in app.router.routes:
+        wrapped = getattr(getattr(route, "app", None), "app", None)
+        if getattr(route, "path", None) == "" and isinstance(wrapped, flask.Flask):
+            return wrapped
+    raise RuntimeError("mlflow-accel: no Flask app mounted at '/' in the server's FastAPI app")
+
+
+def _has_plugin_hooks(flask_app: flask.Flask) -> bool:
+    hooks = [
+        *flask_app.before_request_funcs.get(None, ()),
+        *flask_app.after_request_funcs.get(None, ()),
+        *flask_app.teardown_request_funcs.get(None, ()),
+        *flask_app.url_value_preprocessors.get(None, ()),
+    ]
+    return not all(_compat.is_stock_flask_request_hook(hook) for hook in hooks)
+
+
+def _insert_before_flask_mount(app, routes) -> None:
+    table = app.router.routes
+    mount = next(i for i, route in enumerate(table) if getattr(route, "path", None) == "")
+    table[mount:mount] = routes
+
+
+def _say(message: str) -> None:
+    print(f"[mlflow-accel] {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,100 @@
+"""The fast routes as ASGI endpoints, placed in MLflow's FastAPI app ahead of its Flask mount.
+
+Being routes of that app, they sit behind everything it wraps its routes in: the security
+middleware (allowed hosts, CORS, security headers), the workspace middleware and any middleware
+an ``mlflow.app`` plugin adds. A route matches MLflow's path *and* method exactly; any other
+method on the path falls through to Flask, which answers as stock.
+
+Per request: the body is read up to the size limit (a declared ``Content-Length`` over it is
+refused before anything is read), the handler runs in a worker thread (database calls block) and
+the response bytes are sent with MLflow's headers.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import anyio.to_thread
+from starlette.routing import Route
+
+from mlflow_accel.server import handlers, request_body
+
+_JSON_HEADERS = ((b"content-type", b"application/json"),)
+
+
+class FastEndpoint:
+    """A raw ASGI app serving one handler."""
+
+    def __init__(self, handler, max_body_size: int):
+        self.handler = handler
+        self.max_body_size = max_body_size
+        self.__name__ = handler.__name__
+
+    async def __call__(self, scope, receive, send):
+        content_type = None
+        declared = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = value
+        body = None
+        if declared is None or _fits(declared, self.max_body_size):
+            body = await _read_body(receive, self.max_body_size)
+        if body is None:
+            status, data = request_body.too_large(self.max_body_size)
+        else:
+            query = scope["query_string"]
+            request = handlers.FastRequest(
+                scope["method"],
+                [
+                    (name.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
+                    for name, value in parse_qsl(query, keep_blank_values=True)
+                ]
+                if query
+                else [],
+                body,
+                content_type,
+            )
+            status, data = await anyio.to_thread.run_sync(
+                handlers.respond, self.handler, request
+            )
+        await send({
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(data)).encode())],
+        })
+        await send({"type": "http.response.body", "body": data})
+
+
+def _fits(declared: bytes, limit: int) -> bool:
+    try:
+        return int(declared) <= limit
+    except ValueError:
+        return True  # the server's own parser rejects a malformed length; read to the limit
+
+
+async def _read_body(receive, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as it exceeds ``limit`` bytes."""
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def routes(endpoints, max_body_size: int) -> list[Route]:
+    """Starlette routes for ``(path, handler, methods)``, matching exactly those methods."""
+    built = []
+    for path, handler, methods in endpoints:
+        route = Route(path, FastEndpoint(handler, max_body_size), methods=methods)
+        route.methods = set(methods)  # no implicit HEAD: Flask answers it as stock
+        built.append(route)
+    return built

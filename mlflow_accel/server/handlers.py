@@ -1,0 +1,249 @@
+"""The fast handlers: one request's bytes in, MLflow's response bytes out.
+
+Each handler does what MLflow's Flask handler of the same name does (``mlflow.server.handlers``),
+without Flask, protobuf or the ORM: the compiled codec parses and checks the request exactly as
+``_get_request_message`` would, the accelerated store does the work, and the codec renders the
+response message as ``message_to_json`` does. Refusals are MLflow's: the same status, error code
+and message. Where MLflow's handler would crash (an HTML 500), the codec refuses with a JSON 400.
+
+A handler takes a :class:`FastRequest` and returns ``(status, body)``. ``HANDLERS`` maps the name
+MLflow gives the Flask view (its endpoint) to our handler; the app module mounts them on MLflow's
+own paths for those endpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+from mlflow.entities import ExperimentTag, Metric, Param, RunTag, ViewType
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INTERNAL_ERROR,
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+)
+
+from mlflow_accel import _compat
+from mlflow_accel._core import codec
+from mlflow_accel.server import request_body
+
+_logger = logging.getLogger("mlflow_accel.server")
+
+
+class FastRequest(NamedTuple):
+    """What a handler reads of an HTTP request."""
+
+    method: str
+    #: The query string's ``(name, value)`` pairs, in order.
+    query: list
+    body: bytes
+    content_type: str | None
+
+
+def _values(message: str, request: FastRequest) -> dict:
+    return _values_and_presence(message, request)[0]
+
+
+def _values_and_presence(message: str, request: FastRequest) -> tuple:
+    """The request message's fields as MLflow's ``_get_request_message`` reads them."""
+    if request.method == "GET" and request.query:
+        return codec.parse_request_with_presence(
+            message, codec.query_to_json(message, request.query)
+        )
+    request_body.check_content_type(request.method, request.content_type)
+    return codec.parse_request_with_presence(message, request_body.decode_json(request.body))
+
+
+def _store():
+    return _compat.server_tracking_store()
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+
+def log_batch(request: FastRequest) -> dict:
+    values = _values("LogBatch", request)
+    run_id, metrics, params, tags = (
+        values["run_id"],
+        values["metrics"],
+        values["params"],
+        values["tags"],
+    )
+    if any(metric[6] for metric in metrics):  # bound to a logged model: MLflow's own path
+        _store().log_batch(
+            run_id,
+            [Metric(m[0], m[1], m[2], m[3], m[6] or None, m[4] or None, m[5] or None, m[7] or None)
+             for m in metrics],
+            [Param(key, value) for key, value in params],
+            [RunTag(key, value) for key, value in tags],
+        )
+    else:
+        _store().log_batch_values(run_id, [m[:4] for m in metrics], params, tags)
+    return codec.empty_response()
+
+
+def log_metric(request: FastRequest) -> dict:
+    values = _values("LogMetric", request)
+    metric = Metric(
+        values["key"],
+        values["value"],
+        values["timestamp"],
+        values["step"],
+        values["model_id"] or None,
+        values["dataset_name"] or None,
+        values["dataset_digest"] or None,
+        values["run_id"] or None,
+    )
+    _store().log_metric(values["run_id"] or values["run_uuid"], metric)
+    return codec.empty_response()
+
+
+def log_param(request: FastRequest) -> dict:
+    values = _values("LogParam", request)
+    _store().log_param(
+        values["run_id"] or values["run_uuid"], Param(values["key"], values["value"])
+    )
+    return codec.empty_response()
+
+
+def set_tag(request: FastRequest) -> dict:
+    values = _values("SetTag", request)
+    _store().set_tag(values["run_id"] or values["run_uuid"], RunTag(values["key"], values["value"]))
+    return codec.empty_response()
+
+
+def create_run(request: FastRequest) -> dict:
+    values = _values("CreateRun", request)
+    run = _store().create_run(
+        experiment_id=values["experiment_id"],
+        user_id=values["user_id"],
+        start_time=values["start_time"],
+        tags=[RunTag(key, value) for key, value in values["tags"]],
+        run_name=values["run_name"],
+    )
+    return codec.run_response(run)
+
+
+def update_run(request: FastRequest) -> dict:
+    values, present = _values_and_presence("UpdateRun", request)
+    run_info = _store().update_run_info(
+        values["run_id"] or values["run_uuid"],
+        values["status"] if "status" in present else None,
+        values["end_time"] if "end_time" in present else None,
+        values["run_name"] if "run_name" in present else None,
+    )
+    return codec.update_run_response(run_info)
+
+
+def get_run(request: FastRequest) -> dict:
+    values = _values("GetRun", request)
+    return codec.run_response(_store().get_run(values["run_id"] or values["run_uuid"]))
+
+
+def search_runs(request: FastRequest) -> dict:
+    values, present = _values_and_presence("SearchRuns", request)
+    view_type = ViewType.ACTIVE_ONLY
+    if "run_view_type" in present:
+        view_type = ViewType.from_proto(values["run_view_type"])
+    runs = _store().search_runs(
+        experiment_ids=_compat.auth_readable_experiment_ids(list(values["experiment_ids"])),
+        filter_string=values["filter"],
+        run_view_type=view_type,
+        max_results=values["max_results"],
+        order_by=values["order_by"],
+        page_token=values["page_token"] or None,
+    )
+    return codec.search_runs_response(runs, runs.token)
+
+
+def get_metric_history(request: FastRequest) -> dict:
+    values, present = _values_and_presence("GetMetricHistory", request)
+    max_results = values["max_results"] if "max_results" in present else None
+    if max_results is not None and max_results <= 0:
+        raise MlflowException(
+            f"Invalid value {max_results} for parameter 'max_results' supplied. "
+            "It must be a positive integer.",
+            error_code=INVALID_PARAMETER_VALUE,
+        )
+    metrics = _store().get_metric_history(
+        values["run_id"] or values["run_uuid"],
+        values["metric_key"],
+        max_results=max_results,
+        page_token=values["page_token"] or None,
+    )
+    return codec.metric_history_response(metrics, metrics.token)
+
+
+# -- experiments ---------------------------------------------------------------------------------
+
+
+def create_experiment(request: FastRequest) -> dict:
+    values = _values("CreateExperiment", request)
+    tags = [ExperimentTag(key, value) for key, value in values["tags"]]
+    _compat.validate_custom_view_count(tags)
+    artifact_location = values["artifact_location"]
+    if artifact_location:
+        _compat.validate_storage_location_uri(artifact_location, "artifact_location")
+    experiment_id = _store().create_experiment(values["name"], artifact_location, tags)
+    return codec.create_experiment_response(experiment_id)
+
+
+def get_experiment(request: FastRequest) -> dict:
+    values = _values("GetExperiment", request)
+    return codec.experiment_response(_store().get_experiment(values["experiment_id"]))
+
+
+def get_experiment_by_name(request: FastRequest) -> dict:
+    name = _values("GetExperimentByName", request)["experiment_name"]
+    experiment = _store().get_experiment_by_name(name)
+    if experiment is None:
+        raise MlflowException(
+            f"Could not find experiment with name '{name}'", error_code=RESOURCE_DOES_NOT_EXIST
+        )
+    return codec.experiment_response(experiment)
+
+
+def search_experiments(request: FastRequest) -> dict:
+    values = _values("SearchExperiments", request)
+    experiments = _store().search_experiments(
+        view_type=values["view_type"],
+        max_results=values["max_results"],
+        order_by=values["order_by"],
+        filter_string=values["filter"],
+        page_token=values["page_token"] or None,
+    )
+    return codec.search_experiments_response(experiments, experiments.token)
+
+
+#: MLflow's Flask endpoint name -> our handler.
+HANDLERS = {
+    "_log_batch": log_batch,
+    "_log_metric": log_metric,
+    "_log_param": log_param,
+    "_set_tag": set_tag,
+    "_create_run": create_run,
+    "_update_run": update_run,
+    "_get_run": get_run,
+    "_search_runs": search_runs,
+    "_get_metric_history": get_metric_history,
+    "_create_experiment": create_experiment,
+    "_get_experiment": get_experiment,
+    "_get_experiment_by_name": get_experiment_by_name,
+    "_search_experiments": search_experiments,
+}
+
+
+def respond(handler, request: FastRequest) -> tuple[int, bytes]:
+    """``(status, body)``: the handler's response, or the error MLflow's server would send."""
+    try:
+        return 200, codec.dumps(handler(request))
+    except MlflowException as e:
+        status = e.get_http_status_code()
+        if status >= 500:
+            _logger.error("Error in %s: %s", handler.__name__, e)
+        return status, e.serialize_as_json().encode()
+    except Exception:
+        _logger.exception("Unexpected error in %s", handler.__name__)
+        error = MlflowException("Internal error on the server.", error_code=INTERNAL_ERROR)
+        return 500, error.serialize_as_json().encode()
