@@ -184,3 +184,51 @@ def serving_app_factory(factory: str, own_name: str, inner_env: str):
         yield
     finally:
         mlflow.server._find_app = original
+
+
+def server_workspace_functions() -> tuple:
+    """``(header_name, resolve(path, header_value), enter(name), leave())``.
+
+    What MLflow's FastAPI workspace middleware calls for each request.
+    """
+    from mlflow.server.workspace_helpers import (
+        WORKSPACE_HEADER_NAME,
+        resolve_workspace_for_request_if_enabled,
+    )
+    from mlflow.utils.workspace_context import (
+        clear_server_request_workspace,
+        set_server_request_workspace,
+    )
+
+    return (
+        WORKSPACE_HEADER_NAME,
+        resolve_workspace_for_request_if_enabled,
+        set_server_request_workspace,
+        clear_server_request_workspace,
+    )
+
+
+_MIDDLEWARE_DISPATCH_ROLES = {
+    "add_fastapi_workspace_middleware.<locals>.workspace_context_middleware": "workspace",
+    "add_gateway_timing_middleware.<locals>.gateway_timing_middleware": "gateway-timing",
+}
+
+
+def fastapi_middleware_role(middleware) -> str | None:
+    """What an entry of MLflow's FastAPI ``user_middleware`` is, or ``None`` if not MLflow's.
+
+    "security": a class of ``mlflow.server.fastapi_security`` or Starlette's CORS middleware, as
+    ``init_fastapi_security`` adds them; "workspace" / "gateway-timing": the
+    ``BaseHTTPMiddleware`` functions ``create_fastapi_app`` adds.
+    """
+    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.middleware.cors import CORSMiddleware
+
+    cls = middleware.cls
+    if cls is CORSMiddleware or cls.__module__ == "mlflow.server.fastapi_security":
+        return "security"
+    if cls is BaseHTTPMiddleware:
+        dispatch = middleware.kwargs.get("dispatch")
+        if getattr(dispatch, "__module__", None) == "mlflow.server.fastapi_app":
+            return _MIDDLEWARE_DISPATCH_ROLES.get(dispatch.__qualname__)
+    return None

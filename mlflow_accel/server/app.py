@@ -27,7 +27,7 @@ import flask
 
 import mlflow_accel
 from mlflow_accel import _compat
-from mlflow_accel.server import asgi, flask_views, handlers, request_body
+from mlflow_accel.server import asgi, flask_views, front, handlers, nodelay, request_body
 
 INNER_APP_ENV = "MLFLOW_ACCEL_INNER_APP"
 
@@ -38,6 +38,8 @@ def create_app():
     if reason:
         _say(f"fast path off ({reason}); serving stock MLflow")
         return app
+    if _server_kind() == "uvicorn":
+        nodelay.install()
     endpoints = fast_endpoints()
     limit = request_body.max_body_size()
     flask_app = _flask_app_of(app)
@@ -45,8 +47,14 @@ def create_app():
     if isinstance(app, flask.Flask) or _has_plugin_hooks(flask_app):
         mode = "through Flask, behind its request hooks"
     else:
-        _insert_before_flask_mount(app, asgi.routes(_with_our_handlers(endpoints), limit))
-        mode = "as ASGI routes ahead of the Flask mount"
+        table = asgi.endpoint_table(_with_our_handlers(endpoints), limit)
+        stack = front.lean_stack(app, table)
+        if stack is not None:
+            app = front.FastFront(app, table, stack)
+            mode = "in front of MLflow's app, behind a lean copy of its middleware"
+        else:
+            _insert_before_flask_mount(app, asgi.routes(table))
+            mode = "as routes inside MLflow's app, behind all of its middleware"
     _say(
         f"fast path on for {len(endpoints)} routes {mode}; core: "
         f"{'compiled' if mlflow_accel.compiled() else 'pure Python'}; "
@@ -72,11 +80,16 @@ def _inner_app():
     """The app MLflow would serve here: the plugin's, or MLflow's FastAPI or Flask app."""
     target = os.environ.get(INNER_APP_ENV)
     if not target:
-        uvicorn = os.environ.get(_compat.SERVER_KIND_ENV, "uvicorn") == "uvicorn"
+        uvicorn = _server_kind() == "uvicorn"
         target = "mlflow.server.fastapi_app:app" if uvicorn else "mlflow.server:app"
     module, name = target.rsplit(":", 1)
     app = getattr(importlib.import_module(module), name)
     return app() if isinstance(app, types.FunctionType) else app
+
+
+def _server_kind() -> str:
+    """The server MLflow started this worker under: "uvicorn", "gunicorn" or "waitress"."""
+    return os.environ.get(_compat.SERVER_KIND_ENV) or "uvicorn"
 
 
 def _why_no_fast_path() -> str | None:

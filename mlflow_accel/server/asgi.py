@@ -90,11 +90,21 @@ async def _read_body(receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-def routes(endpoints, max_body_size: int) -> list[Route]:
-    """Starlette routes for ``(path, handler, methods)``, matching exactly those methods."""
-    built = []
+def endpoint_table(endpoints, max_body_size: int) -> dict:
+    """``{(method, path): FastEndpoint}`` for ``(path, handler, methods)``."""
+    table = {}
     for path, handler, methods in endpoints:
-        route = Route(path, FastEndpoint(handler, max_body_size), methods=methods)
-        route.methods = set(methods)  # no implicit HEAD: Flask answers it as stock
+        endpoint = FastEndpoint(handler, max_body_size)
+        for method in methods:
+            table[method, path] = endpoint
+    return table
+
+
+def routes(table: dict) -> list[Route]:
+    """Starlette routes for an endpoint table, each matching exactly its one method."""
+    built = []
+    for (method, path), endpoint in table.items():
+        route = Route(path, endpoint, methods=[method])
+        route.methods = {method}  # no implicit HEAD: Flask answers it as stock
         built.append(route)
     return built

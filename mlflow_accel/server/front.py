@@ -1,0 +1,102 @@
+"""The fast routes' own lean copy of MLflow's middleware stack, in front of its FastAPI app.
+
+MLflow's FastAPI app wraps every route in its middleware: the security middleware (allowed
+hosts, CORS, cross-origin blocking, security headers, all pure ASGI), a workspace middleware
+and a gateway-timing middleware (both ``BaseHTTPMiddleware``, which alone cost several times our
+whole handler), then FastAPI's exception layers and a router that tries dozens of routes.
+
+:class:`FastFront` sits in front of that app. A request whose method and path are a fast route
+goes through a stack built from the app's **own middleware list** — the same security
+middleware classes with the same arguments, in the same order — with the two
+``BaseHTTPMiddleware`` replaced by equivalents: :class:`WorkspaceGate` does what MLflow's
+workspace middleware does (same resolution function, same error response), and the gateway
+timing middleware, which only acts on ``/gateway/`` paths, is left out. Every other request
+goes to MLflow's app untouched.
+
+``lean_stack`` refuses (returns ``None``) when the app carries any middleware it does not know,
+e.g. one a plugin added; the app module then mounts the fast routes inside MLflow's app instead,
+behind all of its middleware.
+"""
+
+from __future__ import annotations
+
+import json
+
+from mlflow.exceptions import MlflowException
+from starlette.responses import JSONResponse
+
+from mlflow_accel import _compat
+
+
+class WorkspaceGate:
+    """MLflow's ``workspace_context_middleware`` as plain ASGI."""
+
+    def __init__(self, app):
+        self.app = app
+        header, self.resolve, self.enter, self.leave = _compat.server_workspace_functions()
+        self.header = header.lower().encode("latin-1")
+
+    async def __call__(self, scope, receive, send):
+        header = next((v for k, v in scope["headers"] if k == self.header), None)
+        try:
+            workspace = self.resolve(
+                scope["path"], None if header is None else header.decode("latin-1")
+            )
+        except MlflowException as e:
+            response = JSONResponse(
+                status_code=e.get_http_status_code(), content=json.loads(e.serialize_as_json())
+            )
+            await response(scope, receive, send)
+            return
+        self.enter(workspace.name if workspace else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.leave()
+
+
+class _Routes:
+    def __init__(self, endpoints: dict):
+        self.endpoints = endpoints
+
+    async def __call__(self, scope, receive, send):
+        await self.endpoints[scope["method"], scope["path"]](scope, receive, send)
+
+
+class FastFront:
+    """Fast routes through ``stack``; everything else to ``app``."""
+
+    def __init__(self, app, endpoints: dict, stack):
+        self.app = app
+        self.endpoints = endpoints
+        self.stack = stack
+
+    async def __call__(self, scope, receive, send):
+        if (
+            scope["type"] == "http"
+            and not scope.get("root_path")
+            and (scope["method"], scope["path"]) in self.endpoints
+        ):
+            await self.stack(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def __getattr__(self, name):  # the wrapped app's attributes (state, router, ...)
+        return getattr(self.app, name)
+
+
+def lean_stack(app, endpoints: dict):
+    """The fast routes behind the app's own middleware, made lean; ``None`` if any is unknown.
+
+    ``endpoints``: ``{(method, path): asgi_app}``.
+    """
+    stack = _Routes(endpoints)
+    for middleware in reversed(app.user_middleware):  # the first entry is the outermost
+        role = _compat.fastapi_middleware_role(middleware)
+        if role is None:
+            return None
+        if role == "security":
+            stack = middleware.cls(stack, *middleware.args, **middleware.kwargs)
+        elif role == "workspace":
+            stack = WorkspaceGate(stack)
+    return stack
