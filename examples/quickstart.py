@@ -1,6 +1,10 @@
-"""Log a small training run through mlflow-accel into SQLite (./mlflow.db) and read it back.
+"""Log a small training run through mlflow-accel and read it back.
 
-Run: python examples/quickstart.py [DATABASE_URI]
+Run: python examples/quickstart.py [TRACKING_URI]
+
+With a server URI (``http://127.0.0.1:5000`` for ``mlflow-accel server``) the run goes through
+the server's fast path; with a database URI (default ``sqlite:///mlflow.db``) through the
+accelerated store in this process (``mlflow_accel.enable()``).
 """
 
 import sys
@@ -13,7 +17,8 @@ import mlflow_accel
 
 
 def main(uri: str) -> None:
-    mlflow_accel.enable()
+    if not uri.startswith(("http://", "https://")):
+        mlflow_accel.enable()
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment("mlflow-accel-quickstart")
     with mlflow.start_run() as run:
@@ -24,10 +29,7 @@ def main(uri: str) -> None:
     client = MlflowClient()
     stored = client.get_run(run.info.run_id)
     history = client.get_metric_history(run.info.run_id, "loss")
-    print(
-        f"store: {type(client._tracking_client.store).__name__} (compiled core: "
-        f"{mlflow_accel.compiled()})"
-    )
+    print(f"tracking URI {uri}: {type(client._tracking_client.store).__name__}")
     print(f"run {stored.info.run_name}: params {stored.data.params}")
     print(f"latest metrics {stored.data.metrics}")
     print(f"loss history {[m.value for m in history]}")

@@ -96,8 +96,8 @@ def _version_option() -> click.Option:
     def show(ctx, _param, value):
         if not value or ctx.resilient_parsing:
             return
-        core = "compiled" if mlflow_accel.compiled() else "pure Python"
-        click.echo(f"mlflow-accel {mlflow_accel.__version__} (MLflow {MLFLOW_VERSION}, {core} core)")
+        core = "compiled core" if mlflow_accel.compiled() else "pure-Python core"
+        click.echo(f"mlflow-accel {mlflow_accel.__version__} (MLflow {MLFLOW_VERSION}, {core})")
         ctx.exit()
 
     return click.Option(

@@ -63,7 +63,7 @@ def start(
     workers: int = 1,
     wait_path: str = "/health",
 ) -> RunningServer:
-    """Start a ``kind`` ("stock" or "accel") server on ``backend_uri``; raise if it never answers."""
+    """Start a ``kind`` ("stock"/"accel") server on ``backend_uri``; raise if it never answers."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{kind}-{port}.log"
@@ -103,4 +103,4 @@ def start(
             pass
         time.sleep(0.25)
     server.stop()
-    raise RuntimeError(f"{kind} server did not answer in {BOOT_TIMEOUT}s:\n{server.log_text()[-4000:]}")
+    raise RuntimeError(f"{kind} server silent for {BOOT_TIMEOUT}s:\n{server.log_text()[-4000:]}")

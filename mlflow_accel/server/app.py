@@ -55,10 +55,11 @@ def create_app():
         else:
             _insert_before_flask_mount(app, asgi.routes(table))
             mode = "as routes inside MLflow's app, behind all of its middleware"
+    store = type(_compat.server_tracking_store()).__name__
     _say(
         f"fast path on for {len(endpoints)} routes {mode}; core: "
         f"{'compiled' if mlflow_accel.compiled() else 'pure Python'}; "
-        f"MLflow {_compat.mlflow.__version__}; store: {type(_compat.server_tracking_store()).__name__}"
+        f"MLflow {_compat.mlflow.__version__}; store: {store}"
     )
     return app
 

@@ -56,14 +56,14 @@ class FastEndpoint:
                 body,
                 content_type,
             )
-            status, data = await anyio.to_thread.run_sync(
-                handlers.respond, self.handler, request
-            )
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*_JSON_HEADERS, (b"content-length", str(len(data)).encode())],
-        })
+            status, data = await anyio.to_thread.run_sync(handlers.respond, self.handler, request)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*_JSON_HEADERS, (b"content-length", str(len(data)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": data})
 
 

@@ -73,8 +73,12 @@ def log_batch(request: FastRequest) -> dict:
     if any(metric[6] for metric in metrics):  # bound to a logged model: MLflow's own path
         _store().log_batch(
             run_id,
-            [Metric(m[0], m[1], m[2], m[3], m[6] or None, m[4] or None, m[5] or None, m[7] or None)
-             for m in metrics],
+            [
+                Metric(
+                    m[0], m[1], m[2], m[3], m[6] or None, m[4] or None, m[5] or None, m[7] or None
+                )
+                for m in metrics
+            ],
             [Param(key, value) for key, value in params],
             [RunTag(key, value) for key, value in tags],
         )
