@@ -100,7 +100,7 @@ def _server_lines(report: dict) -> list[str]:
         else:
             note = f"; {info['note']}" if "note" in info else ""
             note += f"; **FAILED**: {info['failed']}" if "failed" in info else ""
-            lines.append(f"- **{kind}** ({LABELS[kind]}): `{info['command']}`{note}")
+            lines.append(f"- **{kind}**: `{info['command']}`{note}")
     return lines
 
 
@@ -143,7 +143,9 @@ def markdown(report: dict) -> str:
         *_table(report),
         "",
         "Workloads are described in `benchmarks/load/load_workloads.py`; log-batch writes go "
-        "into one run per workload, with param keys new in every request.",
+        "into one run per workload, with param keys new in every request. Requests still in "
+        "flight when the measured time ends are not counted, so a workload whose p50 nears the "
+        "duration is under-counted: rerun with a longer `--duration` for those rows.",
     ]
     if errors:
         parts += ["", "Errors and gaps:", "", *errors]
@@ -165,6 +167,8 @@ def plot(report: dict, path: str) -> None:
         ys = [report["results"][n].get(kind, {}).get("req_s") or 0 for n in names]
         bars = ax.bar(xs, ys, width, label=LABELS[kind], color=COLORS[kind])
         ax.bar_label(bars, [_num(y) if y else "" for y in ys], fontsize=6, rotation=90, padding=2)
+        for x in (x for x, y in zip(xs, ys, strict=True) if not y):  # no bar on a log axis
+            ax.annotate("0", (x, 0.01), xycoords=("data", "axes fraction"), ha="center", fontsize=7)
     ax.set_yscale("log")
     ax.set_ylabel("successful requests / s (log scale)")
     ax.set_xticks(range(len(names)), [BY_NAME[n].title for n in names], rotation=20, ha="right")

@@ -8,7 +8,8 @@ measured. Workloads: see ``load_workloads.py``. Writes ``benchmarks/results/serv
 workload and server) and ``.json`` (raw). Usage::
 
     apt-get install -y wrk
-    /work/venv/bin/python benchmarks/load/run_server_bench.py --backends sqlite,postgresql
+    /work/venv/bin/python benchmarks/load/run_server_bench.py     # everything, ~21 min on 2 cores
+    ... --backends sqlite --duration 30                          # longer: steadier search rows
     ... --servers stock,accel --workloads runs-get,search-100 --duration 3 --tag smoke
     ... --workers 2 --accel-args "--max-body-size 1000000"   # same --workers for every server
     ... --report-only                                       # redraw md/png from the JSON
@@ -23,8 +24,10 @@ in its own virtualenv (``--go-venv``, default /tmp/go), which this script create
     python3 -m venv /tmp/go
     /tmp/go/bin/pip install mlflow-go-backend==0.2.2 "mlflow==3.1.4" "sqlalchemy<2.1"
 
-and links the wheel's ``libmlflow-go-backend.dylib`` as ``.so`` where ``MLFLOW_GO_LIBRARY_PATH``
-points (its loader wants ``.so``). If that fails, go is skipped with a message.
+and links the wheel's ``libmlflow-go-backend.dylib`` as ``<venv>/golib/libmlflow-go-backend.so``
+for ``MLFLOW_GO_LIBRARY_PATH`` (its loader wants ``.so``); if that fails, go is skipped with a
+message. mlflow-go's data is made by that virtualenv's own ``mlflow server`` (MLflow 3.1.4) on the
+same database before mlflow-go starts, because mlflow-go's log-batch fails on PostgreSQL.
 
 PostgreSQL: ``postgres@127.0.0.1:5432`` with trust auth; databases ``bench_<server>_<pid>`` are
 created and dropped here. SQLite files go to ``--sqlite-dir`` (default /dev/shm, so that disk
@@ -54,6 +57,10 @@ DEFAULT_SERVERS = ("stock", "stock-gunicorn", "accel", "go")
 #: Rough per-server costs for the up-front estimate, seconds.
 BOOT_SETUP_S = {"stock": 45, "stock-gunicorn": 35, "accel": 30, "accel-gunicorn": 30, "go": 60}
 PER_WORKLOAD_OVERHEAD_S = 3
+#: How the table shows the options every server gets (fresh values each time).
+STORE_ARGS = (
+    " --backend-store-uri <db> --default-artifact-root <tmp> --host 127.0.0.1 --port <port>"
+)
 
 
 def _csv(choices):
@@ -69,9 +76,18 @@ def _csv(choices):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--backends", type=_csv(list(BACKENDS)), default=list(BACKENDS))
-    p.add_argument("--servers", type=_csv(load_servers.KINDS), default=list(DEFAULT_SERVERS))
-    p.add_argument("--workloads", type=_csv(list(BY_NAME)), default=list(BY_NAME))
+    p.add_argument(
+        "--backends", type=_csv(list(BACKENDS)), default=list(BACKENDS), help=", ".join(BACKENDS)
+    )
+    p.add_argument(
+        "--servers",
+        type=_csv(load_servers.KINDS),
+        default=list(DEFAULT_SERVERS),
+        help=f"from {', '.join(load_servers.KINDS)}; default {','.join(DEFAULT_SERVERS)}",
+    )
+    p.add_argument(
+        "--workloads", type=_csv(list(BY_NAME)), default=list(BY_NAME), help=", ".join(BY_NAME)
+    )
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload")
     p.add_argument("--workers", type=int, help="--workers for every server (default: theirs)")
@@ -162,7 +178,7 @@ def measure_server(kind: str, db: Database, opts: Options, args, report: dict, l
     info = report["servers"][kind]
     fixtures = _go_fixtures(db, opts, info, logdir) if kind == "go" else None
     with Server(kind, db, opts, logdir) as server:
-        info["command"] = shlex.join(server.argv)
+        info["command"] = shlex.join(load_servers.command(kind, opts)) + STORE_ARGS
         info["boot_s"] = round(server.wait_ready(), 1)
         fixtures = fixtures or _fixtures(server, info)
         log(f"{db.backend} {kind}: ready in {info['boot_s']} s, data made in {info['setup_s']} s")
