@@ -68,8 +68,10 @@ def ensure_go_venv(venv: str, install: bool) -> str | None:
     # Its Linux wheel ships the library as .dylib while its loader looks for .so.
     libdir = os.path.join(venv, "golib")
     os.makedirs(libdir, exist_ok=True)
-    links = {"libmlflow-go-backend.so": "libmlflow-go-backend.dylib"}
-    links["libmlflow-go-backend.h"] = "libmlflow-go-backend.h"
+    links = {
+        "libmlflow-go-backend.so": "libmlflow-go-backend.dylib",
+        "libmlflow-go-backend.h": "libmlflow-go-backend.h",
+    }
     for dst, src in links.items():
         link = os.path.join(libdir, dst)
         with contextlib.suppress(FileNotFoundError):
