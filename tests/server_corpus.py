@@ -9,7 +9,7 @@ its own values.
 
 A request's ``expect`` says how the two answers must relate: ``SAME`` (status, content type and
 normalised body equal) or one of the documented, deliberate differences (``STOCK_500``,
-``HALF_PARSED``). Requests showing known bugs are in ``BUGS``, each with its description.
+``HALF_PARSED``). ``REGRESSIONS`` holds requests that once showed accel bugs.
 """
 
 from __future__ import annotations
@@ -968,13 +968,13 @@ BODIES = [
 
 # -- known bugs: at the end, so what they change does not ripple through the reads above ------
 
-BUGS = [
-    # BUG: with no experiment_id stock inserts the run with experiment_id '' and the database
-    # refuses it (a 400 carrying the database's foreign key / type error); accel creates the
-    # run in the default experiment (200).
+REGRESSIONS = [
+    # With no experiment_id stock inserts the run with experiment_id '' and the database
+    # refuses it (a 400 carrying the database's foreign key / type error); accel once created
+    # the run in the default experiment.
     post("create run no experiment_id", "runs/create", {"run_name": "no-exp", "start_time": T0}),
-    # BUG: a non-ASCII query value; stock answers 404 RESOURCE_DOES_NOT_EXIST, accel a
-    # text/plain 500.
+    # A non-ASCII query value: stock answers 404 RESOURCE_DOES_NOT_EXIST; accel once crashed
+    # decoding the query string.
     get("get exp by name non-ASCII", "experiments/get-by-name", [("experiment_name", "grün")]),
 ]
 
@@ -992,6 +992,6 @@ CORPUS = [
     *HISTORY,
     *EXPERIMENT_READS,
     *BODIES,
-    *BUGS,
+    *REGRESSIONS,
 ]
 assert len({r.name for r in CORPUS}) == len(CORPUS), "request names must be unique"

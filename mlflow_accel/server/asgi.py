@@ -12,8 +12,6 @@ the response bytes are sent with MLflow's headers.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 import anyio.to_thread
 from starlette.routing import Route
 
@@ -44,17 +42,8 @@ class FastEndpoint:
         if body is None:
             status, data = request_body.too_large(self.max_body_size)
         else:
-            query = scope["query_string"]
             request = handlers.FastRequest(
-                scope["method"],
-                [
-                    (name.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
-                    for name, value in parse_qsl(query, keep_blank_values=True)
-                ]
-                if query
-                else [],
-                body,
-                content_type,
+                scope["method"], scope["query_string"], body, content_type
             )
             status, data = await anyio.to_thread.run_sync(handlers.respond, self.handler, request)
         await send(

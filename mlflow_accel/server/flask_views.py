@@ -28,7 +28,7 @@ def _view(flask_app: flask.Flask, handler, max_body_size: int):
                 handler,
                 handlers.FastRequest(
                     request.method,
-                    list(request.args.items(multi=True)),
+                    request.query_string,
                     body,
                     request.content_type,
                 ),

@@ -35,8 +35,8 @@ class FastRequest(NamedTuple):
     """What a handler reads of an HTTP request."""
 
     method: str
-    #: The query string's ``(name, value)`` pairs, in order.
-    query: list
+    #: The raw query string.
+    query: bytes
     body: bytes
     content_type: str | None
 
@@ -47,10 +47,10 @@ def _values(message: str, request: FastRequest) -> dict:
 
 def _values_and_presence(message: str, request: FastRequest) -> tuple:
     """The request message's fields as MLflow's ``_get_request_message`` reads them."""
-    if request.method == "GET" and request.query:
-        return codec.parse_request_with_presence(
-            message, codec.query_to_json(message, request.query)
-        )
+    if request.method == "GET":
+        query = request_body.query_pairs(request.query)
+        if query:
+            return codec.parse_request_with_presence(message, codec.query_to_json(message, query))
     request_body.check_content_type(request.method, request.content_type)
     return codec.parse_request_with_presence(message, request_body.decode_json(request.body))
 

@@ -7,6 +7,9 @@
   what orjson refuses but Python's ``json`` accepts (``NaN``/``Infinity`` literals, integers
   beyond 64 bits, a BOM, UTF-16/32) is decoded by ``json`` as Flask would. A body nested so
   deeply that ``json`` overflows the stack (an HTML 500 from MLflow) is a JSON 400 here.
+* ``query_pairs``: werkzeug's ``request.args``: the query string as UTF-8, percent escapes
+  decoded, bytes that are not UTF-8 left percent-encoded. A raw (unescaped) query string that
+  is not UTF-8 (an HTML 500 from MLflow) is a JSON 400 here.
 * ``max_body_size``: the largest body a fast route reads (``MLFLOW_ACCEL_MAX_BODY_SIZE``), and
   the 413 error for bodies over it.
 """
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import parse_qsl
 
 import orjson
+import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
@@ -55,6 +60,20 @@ def decode_json(body: bytes):
         raise MlflowException(
             "Invalid request body: JSON nested too deeply.", INVALID_PARAMETER_VALUE
         ) from None
+
+
+def query_pairs(query: bytes) -> list:
+    """The ``(name, value)`` pairs of a raw query string, in order."""
+    if not query:
+        return []
+    try:
+        text = query.decode()
+    except UnicodeDecodeError:
+        raise MlflowException(
+            "Invalid query string: not UTF-8 (percent-encode non-ASCII characters).",
+            INVALID_PARAMETER_VALUE,
+        ) from None
+    return parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
 
 
 def max_body_size() -> int:

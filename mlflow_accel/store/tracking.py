@@ -343,10 +343,10 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                     f"Current state is {stage}.",
                     INVALID_PARAMETER_VALUE,
                 )
-            row = (
+            row = (  # the experiment id as given, as MLflow inserts it ("" fails in the database)
                 run_id,
                 run_name,
-                experiment_id_int,
+                experiment_id,
                 user_id,
                 RunStatus.to_string(RunStatus.RUNNING),
                 start_time,
