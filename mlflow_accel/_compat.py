@@ -146,13 +146,18 @@ def is_stock_flask_request_hook(hook) -> bool:
     Those are the workspace resolution hooks and, in a server process, the security hooks
     (``mlflow.server.security``: allowed hosts, cross-origin blocking, security headers, and
     Flask-CORS), which MLflow's FastAPI app also applies as middleware in front of every route,
-    ours included.
+    ours included. Flask-CORS counts as a twin of that middleware only while no origins are
+    configured (``--cors-allowed-origins``): with origins, it also answers requests that carry
+    no ``Origin`` with ``Access-Control-*`` headers, which the FastAPI middleware does not.
     """
     from mlflow.server import workspace_helpers
+    from mlflow.server.security import get_allowed_origins
 
     module = getattr(hook, "__module__", None) or ""
-    if module == "mlflow.server.security" or module.startswith("flask_cors."):
+    if module == "mlflow.server.security":
         return True
+    if module.startswith("flask_cors."):
+        return not get_allowed_origins()
     return hook in (
         workspace_helpers.workspace_before_request_handler,
         workspace_helpers.workspace_teardown_request_handler,

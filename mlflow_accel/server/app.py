@@ -61,6 +61,8 @@ def create_app():
         f"{'compiled' if mlflow_accel.compiled() else 'pure Python'}; "
         f"MLflow {_compat.mlflow.__version__}; store: {store}"
     )
+    names = dict.fromkeys(view.__name__.lstrip("_") for _, view, _ in endpoints)
+    _say(f"fast endpoints: {', '.join(names)}")
     return app
 
 
