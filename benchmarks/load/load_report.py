@@ -119,6 +119,17 @@ def _error_lines(report: dict) -> list[str]:
     return lines
 
 
+def _longer(report: dict) -> str:
+    """Which workloads ran longer than ``--duration`` (see ``Workload.min_seconds``)."""
+    longer = [
+        f"{name}: {r['seconds']:g} s"
+        for name, results in report["results"].items()
+        for r in list(results.values())[:1]
+        if r.get("seconds", report["meta"]["duration"]) > report["meta"]["duration"]
+    ]
+    return ", ".join(longer) or "all alike"
+
+
 def markdown(report: dict) -> str:
     m = report["meta"]
     errors = _error_lines(report)
@@ -127,7 +138,7 @@ def markdown(report: dict) -> str:
         "",
         f"{m['date']}; {m['cores']} cores ({m['cpu']}); MLflow {m['mlflow']}; wrk "
         f"`-t {m['threads']} -c {m['connections']}`, {m['warmup']:g} s warm-up then "
-        f"{m['duration']:g} s measured per workload; {m['store_note']}.",
+        f"{m['duration']:g} s measured per workload ({_longer(report)}); {m['store_note']}.",
         "",
         "req/s counts successful (2xx) responses only; p50/p99 are wrk's latency percentiles "
         "(all answered requests); errors = non-2xx answers + socket errors (timeout "

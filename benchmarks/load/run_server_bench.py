@@ -101,8 +101,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _estimate_s(args: argparse.Namespace) -> float:
-    per_workload = args.warmup + args.duration + PER_WORKLOAD_OVERHEAD_S
-    per_backend = sum(BOOT_SETUP_S[k] + per_workload * len(args.workloads) for k in args.servers)
+    measured = sum(max(args.duration, BY_NAME[n].min_seconds) for n in args.workloads)
+    per_server = (args.warmup + PER_WORKLOAD_OVERHEAD_S) * len(args.workloads) + measured
+    per_backend = sum(BOOT_SETUP_S[k] + per_server for k in args.servers)
     return per_backend * len(args.backends)
 
 
@@ -146,7 +147,8 @@ def measure_workload(server: Server, name: str, fixtures: dict, args) -> dict:
     url, env = workload.target(server.url, fixtures)
     wrk_runner.run(url, args.warmup, workload.script, env)
     url, env = workload.target(server.url, fixtures)  # fresh START_MS: new metric rows
-    result = wrk_runner.run(url, args.duration, workload.script, env).to_json()
+    seconds = max(args.duration, workload.min_seconds)
+    result = {"seconds": seconds, **wrk_runner.run(url, seconds, workload.script, env).to_json()}
     if result["errors"]:
         url, env = workload.target(server.url, fixtures)
         result["probe"] = wrk_runner.first_error(url, workload.script, env)
@@ -245,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("wrk not found: apt-get install -y wrk")
     log(
         f"{len(args.servers)} servers x {len(args.workloads)} workloads x {len(args.backends)} "
-        f"backends, {args.warmup:g} s warm-up + {args.duration:g} s each: "
+        f"backends, {args.warmup:g} s warm-up + {args.duration:g} s each (search-1000: 30 s): "
         f"about {_estimate_s(args) / 60:.0f} min in all"
     )
     t0 = time.monotonic()
