@@ -8,7 +8,7 @@ measured. Workloads: see ``load_workloads.py``. Writes ``benchmarks/results/serv
 workload and server) and ``.json`` (raw). Usage::
 
     apt-get install -y wrk
-    /work/venv/bin/python benchmarks/load/run_server_bench.py     # everything, ~21 min on 2 cores
+    /work/venv/bin/python benchmarks/load/run_server_bench.py     # everything, ~26 min on 2 cores
     ... --backends sqlite --duration 30                          # longer: steadier search rows
     ... --servers stock,accel --workloads runs-get,search-100 --duration 3 --tag smoke
     ... --workers 2 --accel-args "--max-body-size 1000000"   # same --workers for every server
@@ -105,6 +105,11 @@ def _estimate_s(args: argparse.Namespace) -> float:
     per_server = (args.warmup + PER_WORKLOAD_OVERHEAD_S) * len(args.workloads) + measured
     per_backend = sum(BOOT_SETUP_S[k] + per_server for k in args.servers)
     return per_backend * len(args.backends)
+
+
+def _longer(args: argparse.Namespace) -> str:
+    slow = [w for w in args.workloads if BY_NAME[w].min_seconds > args.duration]
+    return ", ".join(f"{w}: {BY_NAME[w].min_seconds:g} s" for w in slow) or "all alike"
 
 
 def _cpu_model() -> str:
@@ -247,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("wrk not found: apt-get install -y wrk")
     log(
         f"{len(args.servers)} servers x {len(args.workloads)} workloads x {len(args.backends)} "
-        f"backends, {args.warmup:g} s warm-up + {args.duration:g} s each (search-1000: 30 s): "
+        f"backends, {args.warmup:g} s warm-up + {args.duration:g} s each ({_longer(args)}): "
         f"about {_estimate_s(args) / 60:.0f} min in all"
     )
     t0 = time.monotonic()
