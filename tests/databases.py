@@ -44,6 +44,7 @@ _PREFIX = "mlfa_"
 _NAME_RE = re.compile(r"^mlfa_(\d+)_")
 
 
+_PORTAL_PARAMETER = re.compile(r"portal parameter \$\d+")
 _AUTOFLUSH_NOTE = re.compile(r"^\(raised as a result of Query-invoked autoflush;[^)]*\)\s*")
 
 
@@ -51,7 +52,9 @@ def _database_error_text(message: str) -> str:
     """A database error's own words: without SQLAlchemy's autoflush note and its ``[SQL: …]``
     statement and parameter dump, which the accelerated store (plain DBAPI) has no part in.
     The error class, error code and the driver's message itself still have to match."""
-    return _AUTOFLUSH_NOTE.sub("", message).split("\n[SQL: ")[0]
+    own = _AUTOFLUSH_NOTE.sub("", message).split("\n[SQL: ")[0]
+    # PostgreSQL names the offending bind parameter by position, which depends on the statement
+    return _PORTAL_PARAMETER.sub("portal parameter $N", own)
 
 
 class ServerUnavailable(Exception):

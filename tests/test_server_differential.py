@@ -216,7 +216,8 @@ def _split_half_parsed(dump: dict) -> tuple[dict, dict]:
             continue
         hit = [r for r in rows if r.get("run_uuid") in _HALF_PARSED_RUNS]
         half[table] = hit
-        rest[table] = [r for r in rows if r not in hit]
+        # re-sorted: the dump sorted rows before generated run names were scrubbed to labels
+        rest[table] = sorted((r for r in rows if r not in hit), key=repr)
     return rest, half
 
 
