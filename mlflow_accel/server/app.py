@@ -6,8 +6,10 @@ The factory builds the app MLflow would have served — its FastAPI app, its Fla
 app of the ``--app-name`` plugin the user asked for (``MLFLOW_ACCEL_INNER_APP``) — and adds the
 fast path to it:
 
-* under uvicorn, when the Flask app has no request hooks beyond MLflow's own: ASGI routes in
-  the FastAPI app, ahead of the Flask mount, behind all of the app's middleware (``asgi``);
+* under uvicorn, when the Flask app has no request hooks beyond MLflow's own: ASGI endpoints
+  (``asgi``) in front of MLflow's FastAPI app, behind a lean copy of its own middleware
+  (``front``); if that app carries middleware ``front`` does not know, the endpoints become
+  routes inside the app instead, ahead of the Flask mount and behind all of its middleware;
 * otherwise (gunicorn, waitress, or plugin hooks such as basic-auth's permission checks): our
   handlers as the Flask views of those endpoints, so every Flask hook still runs
   (``flask_views``).
