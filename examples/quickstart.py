@@ -29,7 +29,10 @@ def main(uri: str) -> None:
     client = MlflowClient()
     stored = client.get_run(run.info.run_id)
     history = client.get_metric_history(run.info.run_id, "loss")
-    print(f"tracking URI {uri}: {type(client._tracking_client.store).__name__}")
+    print(
+        f"tracking URI {uri}, store: {type(client._tracking_client.store).__name__} "
+        f"(compiled core: {mlflow_accel.compiled()})"
+    )
     print(f"run {stored.info.run_name}: params {stored.data.params}")
     print(f"latest metrics {stored.data.metrics}")
     print(f"loss history {[m.value for m in history]}")

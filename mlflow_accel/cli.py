@@ -10,6 +10,8 @@ built inside that factory, so its gates apply to the fast routes too.
 from __future__ import annotations
 
 import os
+import shlex
+from pathlib import Path
 
 import click
 from mlflow.cli import cli as mlflow_cli
@@ -33,6 +35,20 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def _with_app_dir(uvicorn_opts: str | None) -> str:
+    """``uvicorn_opts`` with ``--app-dir`` set to where mlflow_accel is installed.
+
+    uvicorn puts its app directory (default: the working directory) first on ``sys.path``;
+    started from a source checkout, its workers would import mlflow_accel's sources (the
+    pure-Python core) instead of the installed, compiled package.
+    """
+    opts = uvicorn_opts or ""
+    if any(o == "--app-dir" or o.startswith("--app-dir=") for o in shlex.split(opts)):
+        return opts
+    installed = Path(mlflow_accel.__file__).resolve().parent.parent
+    return f"{opts} --app-dir {shlex.quote(str(installed))}".strip()
+
+
 def _list_accelerated(ctx, _param, value):
     if not value or ctx.resilient_parsing:
         return
@@ -52,6 +68,8 @@ def _serve(stock_server: click.Command):
             return stock_server.callback(**options)
         if options["workers"] is None:
             options["workers"] = default_workers()
+        if options["gunicorn_opts"] is None and options["waitress_opts"] is None:
+            options["uvicorn_opts"] = _with_app_dir(options["uvicorn_opts"])
         os.environ["MLFLOW_ACCEL_ENABLE"] = "1"  # the CLI's own store checks, and the workers'
         if max_body_size is not None:
             os.environ[request_body.MAX_BODY_SIZE_ENV] = str(max_body_size)
