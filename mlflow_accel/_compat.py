@@ -18,12 +18,17 @@ import warnings
 import mlflow
 from mlflow.environment_variables import _MLFLOW_SGI_NAME, MLFLOW_ENABLE_WORKSPACES
 from mlflow.store.db.utils import _get_latest_schema_revision
+from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistrySqlAlchemyStore
+from mlflow.store.model_registry.sqlalchemy_workspace_store import (
+    WorkspaceAwareSqlAlchemyStore as WorkspaceAwareRegistrySqlAlchemyStore,
+)
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.store.tracking.sqlalchemy_store import _get_orderby_clauses as orderby_clauses
 from mlflow.store.tracking.sqlalchemy_store import (
     _get_sqlalchemy_filter_clauses as filter_clauses,
 )
 from mlflow.store.tracking.sqlalchemy_workspace_store import WorkspaceAwareSqlAlchemyStore
+from mlflow.tracking._model_registry import utils as registry_utils
 from mlflow.tracking._tracking_service import utils as tracking_service_utils
 from mlflow.utils.name_utils import _generate_random_name as generate_random_name
 from mlflow.utils.validation import _parse_experiment_id as parse_experiment_id
@@ -37,7 +42,9 @@ SUPPORTED_MLFLOW = ("3.17",)
 SUPPORTED_SCHEMA_REVISION = "dc11669786a5"
 
 __all__ = [
+    "RegistrySqlAlchemyStore",
     "SqlAlchemyStore",
+    "WorkspaceAwareRegistrySqlAlchemyStore",
     "WorkspaceAwareSqlAlchemyStore",
     "filter_clauses",
     "generate_random_name",
@@ -45,7 +52,9 @@ __all__ = [
     "parse_experiment_id",
     "parse_experiment_ids",
     "build_with_store_classes",
+    "build_registry_with_store_classes",
     "clear_store_cache",
+    "registry_store_registry",
     "stock_tracking_store_builder",
     "support_problem",
     "tracking_store_registry",
@@ -54,6 +63,15 @@ __all__ = [
 
 tracking_store_registry = tracking_service_utils._tracking_store_registry
 stock_tracking_store_builder = tracking_service_utils._get_sqlalchemy_store
+stock_registry_store_builder = registry_utils._get_sqlalchemy_store
+#: Set by ``mlflow server`` when a read replica is configured
+#: (``mlflow.server.constants.READ_REPLICA_BACKEND_STORE_URI_ENV_VAR``).
+READ_REPLICA_ENV = "_MLFLOW_SERVER_READ_REPLICA_BACKEND_STORE"
+
+
+def registry_store_registry():
+    """The scheme -> builder registry MLflow's client uses for model-registry stores."""
+    return registry_utils._get_store_registry()
 
 
 def build_with_store_classes(store_uri, artifact_uri, store_class, workspace_store_class):
@@ -71,9 +89,20 @@ def build_with_store_classes(store_uri, artifact_uri, store_class, workspace_sto
     return store_class(store_uri, artifact_uri)
 
 
+def build_registry_with_store_classes(store_uri, store_class, workspace_store_class):
+    """Build a SQL model-registry store as MLflow's builders do, from our classes.
+
+    The workspace-aware class when ``MLFLOW_ENABLE_WORKSPACES`` is on; the server's read replica
+    when one is configured.
+    """
+    store_class = workspace_store_class if MLFLOW_ENABLE_WORKSPACES.get() else store_class
+    return store_class(store_uri, read_db_uri=os.environ.get(READ_REPLICA_ENV))
+
+
 def clear_store_cache() -> None:
-    """Forget the tracking stores MLflow has built, so the next one obeys enable()/disable()."""
+    """Forget the stores MLflow has built, so the next one obeys enable()/disable()."""
     type(tracking_store_registry)._get_store_with_resolved_uri.cache_clear()
+    type(registry_store_registry())._get_store_with_resolved_uri.cache_clear()
 
 
 @functools.cache

@@ -79,6 +79,7 @@ _INT32 = cython.declare(cython.int, 2)
 _DOUBLE = cython.declare(cython.int, 3)
 _ENUM = cython.declare(cython.int, 4)
 _MESSAGE = cython.declare(cython.int, 5)
+_BOOL = cython.declare(cython.int, 6)
 
 # A field spec: (name, json_name, kind, repeated, default, sub); ``sub`` is the nested message
 # spec or the enum spec (full_name, {name: number}, frozenset(numbers)).
@@ -100,7 +101,8 @@ _ARRAY = cython.declare(cython.int, 4)
 _ITEMS_STRING = cython.declare(cython.int, 5)
 _AT_MOST = cython.declare(cython.int, 6)  # lambda x: _assert_less_than_or_equal(int(x), arg)
 _KEYS_PRESENT = cython.declare(cython.int, 7)  # log-batch's _assert_<kind>_fields_present
-_TYPE_CHECKS = frozenset((1, 2, 3, 4, 5))
+_BOOL_TYPE = cython.declare(cython.int, 8)
+_TYPE_CHECKS = frozenset((1, 2, 3, 4, 5, 8))
 
 _API_DOCS = " See the API docs for more information about request parameters."
 MAX_BATCH_LOG_REQUEST_SIZE = 1000000  # mlflow.utils.validation: int(1e6)
@@ -122,7 +124,7 @@ def _field(name, kind, default=None, repeated=False, sub=None):
     if repeated:
         default = None
     elif default is None:
-        default = {_STRING: "", _INT64: 0, _INT32: 0, _DOUBLE: 0.0}.get(kind)
+        default = {_STRING: "", _INT64: 0, _INT32: 0, _DOUBLE: 0.0, _BOOL: False}.get(kind)
     return (name, _json_name(name), kind, repeated, default, sub)
 
 
@@ -392,6 +394,168 @@ _REQUESTS = {
     ),
 }
 
+# -- model registry requests (model_registry.proto) ---------------------------------------------
+
+_NAME = _field("name", _STRING)
+_VERSION = _field("version", _STRING)
+_REGISTERED_MODEL_TAG = _message(
+    "mlflow.RegisteredModelTag", [_field("key", _STRING), _field("value", _STRING)]
+)
+_MODEL_VERSION_TAG = _message(
+    "mlflow.ModelVersionTag", [_field("key", _STRING), _field("value", _STRING)]
+)
+_NAME_SCHEMA = ("name", _REQUIRED_STRING)
+_VERSION_SCHEMA = ("version", _REQUIRED_STRING)
+_SEARCH_SCHEMA = (
+    ("filter", (_STRING_TYPE,)),
+    ("order_by", (_ARRAY, _ITEMS_STRING)),
+    ("page_token", (_STRING_TYPE,)),
+)
+
+
+def _search_message(full_name, default_max_results, max_results_limit):
+    return _message(
+        full_name,
+        [
+            _field("filter", _STRING),
+            _field("max_results", _INT64, default=default_max_results),
+            _field("order_by", _STRING, repeated=True),
+            _field("page_token", _STRING),
+        ],
+        schema=[
+            _SEARCH_SCHEMA[0],
+            ("max_results", (_INTLIKE, (_AT_MOST, max_results_limit))),
+            *_SEARCH_SCHEMA[1:],
+        ],
+    )
+
+
+_REQUESTS.update(
+    {
+        "CreateRegisteredModel": _message(
+            "mlflow.CreateRegisteredModel",
+            [
+                _NAME,
+                _field("tags", _MESSAGE, repeated=True, sub=_REGISTERED_MODEL_TAG),
+                _field("description", _STRING),
+                _field("deployment_job_id", _STRING),
+            ],
+            schema=[_NAME_SCHEMA, ("tags", (_ARRAY,)), ("description", (_STRING_TYPE,))],
+        ),
+        "RenameRegisteredModel": _message(
+            "mlflow.RenameRegisteredModel",
+            [_NAME, _field("new_name", _STRING)],
+            schema=[_NAME_SCHEMA, ("new_name", _REQUIRED_STRING)],
+        ),
+        "UpdateRegisteredModel": _message(
+            "mlflow.UpdateRegisteredModel",
+            [_NAME, _field("description", _STRING), _field("deployment_job_id", _STRING)],
+            schema=[_NAME_SCHEMA, ("description", (_STRING_TYPE,))],
+        ),
+        "DeleteRegisteredModel": _message(
+            "mlflow.DeleteRegisteredModel", [_NAME], schema=[_NAME_SCHEMA]
+        ),
+        "GetRegisteredModel": _message("mlflow.GetRegisteredModel", [_NAME], schema=[_NAME_SCHEMA]),
+        "SearchRegisteredModels": _search_message("mlflow.SearchRegisteredModels", 100, 1000),
+        "GetLatestVersions": _message(
+            "mlflow.GetLatestVersions",
+            [_NAME, _field("stages", _STRING, repeated=True)],
+            schema=[_NAME_SCHEMA, ("stages", (_ARRAY, _ITEMS_STRING))],
+        ),
+        "CreateModelVersion": _message(
+            "mlflow.CreateModelVersion",
+            [
+                _NAME,
+                _field("source", _STRING),
+                _RUN_ID,
+                _field("tags", _MESSAGE, repeated=True, sub=_MODEL_VERSION_TAG),
+                _field("run_link", _STRING),
+                _field("description", _STRING),
+                _field("model_id", _STRING),
+            ],
+            schema=[
+                _NAME_SCHEMA,
+                ("source", _REQUIRED_STRING),
+                ("run_id", (_STRING_TYPE,)),
+                ("tags", (_ARRAY,)),
+                ("run_link", (_STRING_TYPE,)),
+                ("description", (_STRING_TYPE,)),
+                ("model_id", (_STRING_TYPE,)),
+            ],
+        ),
+        "UpdateModelVersion": _message(
+            "mlflow.UpdateModelVersion",
+            [_NAME, _VERSION, _field("description", _STRING)],
+            schema=[_NAME_SCHEMA, _VERSION_SCHEMA, ("description", (_STRING_TYPE,))],
+        ),
+        "TransitionModelVersionStage": _message(
+            "mlflow.TransitionModelVersionStage",
+            [
+                _NAME,
+                _VERSION,
+                _field("stage", _STRING),
+                _field("archive_existing_versions", _BOOL),
+            ],
+            schema=[
+                _NAME_SCHEMA,
+                _VERSION_SCHEMA,
+                ("stage", _REQUIRED_STRING),
+                ("archive_existing_versions", (_BOOL_TYPE,)),
+            ],
+        ),
+        "DeleteModelVersion": _message(
+            "mlflow.DeleteModelVersion", [_NAME, _VERSION], schema=[_NAME_SCHEMA, _VERSION_SCHEMA]
+        ),
+        "GetModelVersion": _message(
+            "mlflow.GetModelVersion", [_NAME, _VERSION], schema=[_NAME_SCHEMA, _VERSION_SCHEMA]
+        ),
+        "SearchModelVersions": _search_message("mlflow.SearchModelVersions", 200000, 200000),
+        "GetModelVersionDownloadUri": _message(
+            "mlflow.GetModelVersionDownloadUri", [_NAME, _VERSION]
+        ),
+        "SetRegisteredModelTag": _message(
+            "mlflow.SetRegisteredModelTag",
+            [_NAME, _field("key", _STRING), _field("value", _STRING)],
+            schema=[_NAME_SCHEMA, ("key", _REQUIRED_STRING), ("value", (_STRING_TYPE,))],
+        ),
+        "SetModelVersionTag": _message(
+            "mlflow.SetModelVersionTag",
+            [_NAME, _VERSION, _field("key", _STRING), _field("value", _STRING)],
+            schema=[
+                _NAME_SCHEMA,
+                _VERSION_SCHEMA,
+                ("key", _REQUIRED_STRING),
+                ("value", (_STRING_TYPE,)),
+            ],
+        ),
+        "DeleteRegisteredModelTag": _message(
+            "mlflow.DeleteRegisteredModelTag",
+            [_NAME, _field("key", _STRING)],
+            schema=[_NAME_SCHEMA, ("key", _REQUIRED_STRING)],
+        ),
+        "DeleteModelVersionTag": _message(
+            "mlflow.DeleteModelVersionTag",
+            [_NAME, _VERSION, _field("key", _STRING)],
+            schema=[_NAME_SCHEMA, _VERSION_SCHEMA, ("key", _REQUIRED_STRING)],
+        ),
+        "SetRegisteredModelAlias": _message(
+            "mlflow.SetRegisteredModelAlias",
+            [_NAME, _field("alias", _STRING), _VERSION],
+            schema=[_NAME_SCHEMA, ("alias", _REQUIRED_STRING), _VERSION_SCHEMA],
+        ),
+        "DeleteRegisteredModelAlias": _message(
+            "mlflow.DeleteRegisteredModelAlias",
+            [_NAME, _field("alias", _STRING)],
+            schema=[_NAME_SCHEMA, ("alias", _REQUIRED_STRING)],
+        ),
+        "GetModelVersionByAlias": _message(
+            "mlflow.GetModelVersionByAlias",
+            [_NAME, _field("alias", _STRING)],
+            schema=[_NAME_SCHEMA, ("alias", _REQUIRED_STRING)],
+        ),
+    }
+)
+
 MESSAGES = tuple(_REQUESTS)
 """The request messages ``parse_request`` knows, by their ``service.proto`` names."""
 
@@ -532,6 +696,10 @@ def _convert_scalar(kind: cython.int, field: tuple, value):
         if type(value) is float and value - value == 0.0:
             return value
         return _convert_float(value)
+    if kind == _BOOL:
+        if isinstance(value, bool):
+            return value
+        raise _ScalarError("Expected true or false without quotes")
     return _convert_enum(value, field[5])
 
 
@@ -666,6 +834,8 @@ def _check(code: cython.int, arg, param, value):
         return None if isinstance(value, str) else ""
     if code == _ARRAY:
         return None if isinstance(value, list) else ""
+    if code == _BOOL_TYPE:
+        return None if isinstance(value, bool) else ""
     if code == _INTLIKE:
         try:
             value = _int(value)
@@ -1153,6 +1323,138 @@ def create_experiment_response(experiment_id) -> dict:
 def search_experiments_response(experiments, next_page_token=None) -> dict:
     """``SearchExperiments.Response``: the experiments, and the token when there is one."""
     return _page("experiments", [experiment_to_dict(e) for e in experiments], next_page_token)
+
+
+# -- model registry responses -------------------------------------------------------------------
+
+_MODEL_VERSION_STATUS = ("PENDING_REGISTRATION", "FAILED_REGISTRATION", "READY")
+
+
+@cython.cfunc
+def _proto_as_dict(entity) -> dict:
+    """``message_to_json(entity.to_proto())`` decoded: for fields our stores never set."""
+    from mlflow.utils.proto_json_utils import message_to_json
+
+    return json.loads(message_to_json(entity.to_proto()))
+
+
+def model_version_to_dict(model_version) -> dict:
+    """``ModelVersion.to_proto()`` as ``message_to_json`` writes it."""
+    if model_version.deployment_job_state is not None:
+        return _proto_as_dict(model_version)
+    entry = {
+        "name": _str(model_version.name),
+        "version": _str(str(model_version.version)),
+        "creation_timestamp": _int64(
+            model_version.creation_timestamp, "mlflow.ModelVersion.creation_timestamp"
+        ),
+    }
+    value = model_version.last_updated_timestamp
+    if value is not None:
+        entry["last_updated_timestamp"] = _int64(
+            value, "mlflow.ModelVersion.last_updated_timestamp"
+        )
+    value = model_version.user_id
+    if value is not None:
+        entry["user_id"] = _str(value)
+    value = model_version.current_stage
+    if value is not None:
+        entry["current_stage"] = _str(value)
+    value = model_version.description
+    if value is not None:
+        entry["description"] = _str(value)
+    value = model_version.source
+    if value is not None:
+        entry["source"] = _str(str(value))
+    value = model_version.run_id
+    if value is not None:
+        entry["run_id"] = _str(str(value))
+    status = model_version.status
+    if status is not None:
+        if status not in _MODEL_VERSION_STATUS:
+            return _proto_as_dict(model_version)  # MLflow's own error for an unknown status
+        entry["status"] = status
+    value = model_version.status_message
+    if value:
+        entry["status_message"] = _str(value)
+    tags = [_key_value(k, v) for k, v in model_version._tags.items()]
+    if tags:
+        entry["tags"] = tags
+    value = model_version.run_link
+    if value is not None:
+        entry["run_link"] = _str(str(value))
+    aliases = [_str(alias) for alias in model_version.aliases]
+    if aliases:
+        entry["aliases"] = aliases
+    return entry
+
+
+def registered_model_to_dict(registered_model) -> dict:
+    """``RegisteredModel.to_proto()`` as ``message_to_json`` writes it."""
+    if registered_model.deployment_job_id or registered_model.deployment_job_state:
+        return _proto_as_dict(registered_model)
+    entry = {"name": _str(registered_model.name)}
+    value = registered_model.creation_timestamp
+    if value is not None:
+        entry["creation_timestamp"] = _int64(value, "mlflow.RegisteredModel.creation_timestamp")
+    value = registered_model.last_updated_timestamp
+    if value:
+        entry["last_updated_timestamp"] = _int64(
+            value, "mlflow.RegisteredModel.last_updated_timestamp"
+        )
+    value = registered_model.description
+    if value:
+        entry["description"] = _str(value)
+    latest = registered_model.latest_versions
+    if latest:
+        entry["latest_versions"] = [model_version_to_dict(mv) for mv in latest]
+    tags = [_key_value(k, v) for k, v in registered_model._tags.items()]
+    if tags:
+        entry["tags"] = tags
+    aliases = [
+        {"alias": _str(alias), "version": _str(str(version))}
+        for alias, version in registered_model._aliases.items()
+    ]
+    if aliases:
+        entry["aliases"] = aliases
+    return entry
+
+
+def registered_model_response(registered_model) -> dict:
+    """``{Create,Get,Update,Rename}RegisteredModel.Response``."""
+    return {"registered_model": registered_model_to_dict(registered_model)}
+
+
+def model_version_response(model_version) -> dict:
+    """``{Create,Get,Update}ModelVersion.Response``, ``TransitionModelVersionStage.Response``,
+    ``GetModelVersionByAlias.Response``."""
+    return {"model_version": model_version_to_dict(model_version)}
+
+
+def latest_versions_response(model_versions) -> dict:
+    """``GetLatestVersions.Response``."""
+    return _page("model_versions", [model_version_to_dict(mv) for mv in model_versions], None)
+
+
+def search_registered_models_response(registered_models, next_page_token=None) -> dict:
+    """``SearchRegisteredModels.Response``: the models, and the token when there is one."""
+    return _page(
+        "registered_models",
+        [registered_model_to_dict(rm) for rm in registered_models],
+        next_page_token,
+    )
+
+
+def search_model_versions_response(model_versions, next_page_token=None) -> dict:
+    """``SearchModelVersions.Response``: the versions, and the token when there is one."""
+    return _page(
+        "model_versions", [model_version_to_dict(mv) for mv in model_versions], next_page_token
+    )
+
+
+def download_uri_response(artifact_uri) -> dict:
+    """``GetModelVersionDownloadUri.Response``."""
+    return {"artifact_uri": _str(artifact_uri)}
 
 
 # -- dumps: json.dumps(obj, indent=2), byte for byte -------------------------------------------

@@ -107,6 +107,11 @@ class Dialect:
         return "BEGIN IMMEDIATE" if self.name == "sqlite" else None
 
     @property
+    def for_update(self) -> str:
+        """Suffix of a ``SELECT`` that locks its rows until commit (SQLite: the write lock)."""
+        return "" if self.name == "sqlite" else " FOR UPDATE"
+
+    @property
     def insert_metrics(self) -> RowInsert:
         """Insert metric rows, skipping any already stored (same primary key)."""
         if self.name == "mysql":

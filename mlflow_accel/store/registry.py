@@ -1,0 +1,410 @@
+"""``AccelRegistryStore``: MLflow's SQL model-registry store with its hot methods in plain SQL.
+
+A subclass of MLflow's model-registry ``SqlAlchemyStore`` on the same engine, pool and schema.
+What deployments call on every deploy and every model load — get a registered model, its latest
+versions, a version by number or by alias — and the writes that register models and versions run
+as a few plain SQL statements in one transaction each. Version numbers are taken under a lock on
+the registered model's row (SQLite: the write lock), so concurrent ``create_model_version`` calls
+never collide. Every other method, and the cases these do not cover (a ``models:/`` source, a
+version made from a logged model, a database dialect we do not know), is MLflow's own code.
+
+Every statement is scoped to ``_get_active_workspace()``, as MLflow's own queries are: the
+default workspace for ``AccelRegistryStore``, the request's workspace for
+``AccelWorkspaceRegistryStore`` (over MLflow's workspace-aware store).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from mlflow.entities.model_registry import (
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
+from mlflow.entities.model_registry.model_version_stages import (
+    ALL_STAGES,
+    STAGE_DELETED_INTERNAL,
+    STAGE_NONE,
+    get_canonical_stage,
+)
+from mlflow.entities.model_registry.model_version_status import ModelVersionStatus
+from mlflow.exceptions import MlflowException
+from mlflow.prompt.registry_utils import handle_resource_already_exist_error, has_prompt_tag
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    INVALID_STATE,
+    RESOURCE_DOES_NOT_EXIST,
+)
+from mlflow.store.model_registry.sqlalchemy_store import _REGISTERED_MODEL_ALIAS_LATEST
+from mlflow.store.workspace_aware_mixin import WorkspaceAwareMixin
+from mlflow.utils.time import get_current_time_millis
+from mlflow.utils.validation import (
+    _validate_model_alias_name,
+    _validate_model_name,
+    _validate_model_version,
+    _validate_model_version_tag,
+    _validate_registered_model_tag,
+)
+
+from mlflow_accel import _compat
+from mlflow_accel.store import dialects
+from mlflow_accel.store.transactions import Transactions
+
+_READY = ModelVersionStatus.to_string(ModelVersionStatus.READY)
+_MODEL_COLUMNS = "name, creation_time, last_updated_time, description"
+_VERSION_COLUMNS = (
+    "name, version, creation_time, last_updated_time, description, user_id, current_stage, "
+    "source, run_id, status, status_message, run_link"
+)
+_MODEL_ROW = f"SELECT {_MODEL_COLUMNS} FROM registered_models WHERE workspace = ? AND name = ?"
+_MODEL_TAGS = 'SELECT "key", value FROM registered_model_tags WHERE workspace = ? AND name = ?'
+_MODEL_ALIASES = (
+    "SELECT alias, version FROM registered_model_aliases WHERE workspace = ? AND name = ?"
+)
+# No ORDER BY, as the ORM's relationship load: the latest version per stage is picked in the order
+# the database returns the model's versions, which is also the order of ``latest_versions``.
+_MODEL_VERSIONS = f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE workspace = ? AND name = ?"
+_VERSION_ROW = (
+    f"SELECT {_VERSION_COLUMNS} FROM model_versions"
+    " WHERE workspace = ? AND name = ? AND version = ? AND current_stage <> ?"
+)
+_VERSION_TAGS = (
+    'SELECT version, "key", value FROM model_version_tags'
+    " WHERE workspace = ? AND name = ? AND version IN ({versions})"
+)
+_INSERT_MODEL = (
+    "INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_MODEL_TAG = (
+    'INSERT INTO registered_model_tags (workspace, name, "key", value) VALUES (?, ?, ?, ?)'
+)
+_INSERT_VERSION = (
+    "INSERT INTO model_versions (workspace, name, version, creation_time, last_updated_time,"
+    " description, user_id, current_stage, source, storage_location, run_id, run_link, status,"
+    " status_message) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, NULL)"
+)
+_INSERT_VERSION_TAG = (
+    'INSERT INTO model_version_tags (workspace, name, version, "key", value) VALUES (?, ?, ?, ?, ?)'
+)
+
+
+def _not_found(name) -> MlflowException:
+    return MlflowException(f"Registered Model with name={name} not found", RESOURCE_DOES_NOT_EXIST)
+
+
+def _one(rows, name, what: str):
+    """The single row of a unique lookup, or MLflow's not-found / duplicate errors."""
+    if not rows:
+        raise _not_found(name)
+    if len(rows) > 1:
+        raise MlflowException(
+            f"Expected only 1 {what} with name={name}. Found {len(rows)}.", INVALID_STATE
+        )
+    return rows[0]
+
+
+def _version(row, tags, aliases, workspace) -> ModelVersion:
+    """A ``ModelVersion`` from a :data:`_VERSION_COLUMNS` row, as ``SqlModelVersion`` builds it."""
+    (name, version, created, updated, description, user_id, stage, source, run_id, status,
+     status_message, run_link) = row  # fmt: skip
+    return ModelVersion(
+        name,
+        version,
+        created,
+        updated,
+        description,
+        user_id,
+        stage,
+        source,
+        run_id,
+        status,
+        status_message,
+        [ModelVersionTag(key, value) for key, value in tags],
+        run_link,
+        aliases,
+        workspace=workspace,
+    )
+
+
+def _latest_per_stage(version_rows) -> list:
+    """The highest version of each stage, stages in order of first appearance (as MLflow)."""
+    latest = {}
+    for row in version_rows:
+        stage = row[6]
+        if stage != STAGE_DELETED_INTERNAL and (stage not in latest or latest[stage][1] < row[1]):
+            latest[stage] = row
+    return list(latest.values())
+
+
+class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
+    """MLflow's model-registry ``SqlAlchemyStore`` with accelerated hot methods."""
+
+    _tx: Transactions | None = None  # stock code until __init__ has built ours
+
+    def __init__(self, db_uri, read_db_uri=None):
+        super().__init__(db_uri, read_db_uri=read_db_uri)
+        self._dialect = dialects.for_engine(self.engine)
+        self._tx = self._dialect and Transactions(self.engine, self._dialect, self.read_engine)
+
+    def _sql(self, statement: str) -> str:
+        return self._dialect.sql(statement)
+
+    # ----------------------------------------------------------------------------- reads
+
+    def _model_row(self, cursor, workspace, name, lock=False):
+        statement = _MODEL_ROW + (self._dialect.for_update if lock else "")
+        cursor.execute(self._sql(statement), (workspace, name))
+        return _one(cursor.fetchall(), name, "registered model")
+
+    def _aliases(self, cursor, workspace, name) -> list:
+        cursor.execute(self._sql(_MODEL_ALIASES), (workspace, name))
+        return cursor.fetchall()
+
+    def _version_tags(self, cursor, workspace, name, versions) -> dict:
+        """``{version: [(key, value), ...]}`` for ``versions`` of model ``name``."""
+        tags = {version: [] for version in versions}
+        if versions:
+            statement = _VERSION_TAGS.format(versions=self._dialect.placeholders(len(versions)))
+            cursor.execute(self._sql(statement), (workspace, name, *versions))
+            for version, key, value in cursor.fetchall():
+                tags[version].append((key, value))
+        return tags
+
+    def _latest_version_rows(self, cursor, workspace, name) -> list:
+        cursor.execute(self._sql(_MODEL_VERSIONS), (workspace, name))
+        return _latest_per_stage(cursor.fetchall())
+
+    def _versions(self, cursor, workspace, rows, aliases=None) -> list:
+        """``ModelVersion`` entities for ``rows`` of one model, with their tags; with
+        ``aliases`` (``(alias, version)`` rows) each also gets the aliases pointing at it."""
+        if not rows:
+            return []
+        tags = self._version_tags(cursor, workspace, rows[0][0], [row[1] for row in rows])
+        return [
+            _version(
+                row,
+                tags[row[1]],
+                [alias for alias, version in aliases if version == row[1]] if aliases else [],
+                workspace,
+            )
+            for row in rows
+        ]
+
+    def get_registered_model(self, name):
+        if self._tx is None:
+            return super().get_registered_model(name)
+        _validate_model_name(name)
+        workspace = self._get_active_workspace()
+        with self._tx.read() as cursor:
+            name, created, updated, description = self._model_row(cursor, workspace, name)
+            cursor.execute(self._sql(_MODEL_TAGS), (workspace, name))
+            tags = [RegisteredModelTag(key, value) for key, value in cursor.fetchall()]
+            aliases = [
+                RegisteredModelAlias(alias, version)
+                for alias, version in self._aliases(cursor, workspace, name)
+            ]
+            latest = self._versions(
+                cursor, workspace, self._latest_version_rows(cursor, workspace, name)
+            )
+        return RegisteredModel(
+            name, created, updated, description, latest, tags, aliases, workspace=workspace
+        )
+
+    def get_latest_versions(self, name, stages=None):
+        if self._tx is None:
+            return super().get_latest_versions(name, stages)
+        _validate_model_name(name)
+        workspace = self._get_active_workspace()
+        with self._tx.read() as cursor:
+            self._model_row(cursor, workspace, name)
+            rows = self._latest_version_rows(cursor, workspace, name)
+            wanted = {get_canonical_stage(stage) for stage in (stages or ALL_STAGES)}
+            rows = [row for row in rows if row[6] in wanted]
+            return self._versions(cursor, workspace, rows, self._aliases(cursor, workspace, name))
+
+    def _version_row(self, cursor, workspace, name, version):
+        cursor.execute(self._sql(_VERSION_ROW), (workspace, name, version, STAGE_DELETED_INTERNAL))
+        rows = cursor.fetchall()
+        if not rows:
+            raise MlflowException(
+                f"Model Version (name={name}, version={version}) not found",
+                RESOURCE_DOES_NOT_EXIST,
+            )
+        if len(rows) > 1:
+            raise MlflowException(
+                f"Expected only 1 model version with (name={name}, version={version}). "
+                f"Found {len(rows)}.",
+                INVALID_STATE,
+            )
+        return rows[0]
+
+    def get_model_version(self, name, version):
+        if self._tx is None:
+            return super().get_model_version(name, version)
+        _validate_model_name(name)
+        version = _validate_model_version(version)
+        workspace = self._get_active_workspace()
+        with self._tx.read() as cursor:
+            row = self._version_row(cursor, workspace, name, version)
+            aliases = self._aliases(cursor, workspace, name)
+            return self._versions(cursor, workspace, [row], aliases)[0]
+
+    def get_model_version_by_alias(self, name, alias):
+        if self._tx is None:
+            return super().get_model_version_by_alias(name, alias)
+        _validate_model_name(name)
+        _validate_model_alias_name(alias)
+        if alias.lower() == _REGISTERED_MODEL_ALIAS_LATEST:
+            return super().get_model_version_by_alias(name, alias)
+        workspace = self._get_active_workspace()
+        with self._tx.read() as cursor:
+            self._model_row(cursor, workspace, name)
+            aliases = self._aliases(cursor, workspace, name)
+            target = next((version for found, version in aliases if found == alias), None)
+            if target is None:
+                raise MlflowException(
+                    f"Registered model alias {alias} not found.", INVALID_PARAMETER_VALUE
+                )
+            row = self._version_row(cursor, workspace, name, target)
+            return self._versions(cursor, workspace, [row], aliases)[0]
+
+    def get_model_version_download_uri(self, name, version):
+        if self._tx is None:
+            return super().get_model_version_download_uri(name, version)
+        _validate_model_name(name)
+        version = _validate_model_version(version)
+        workspace = self._get_active_workspace()
+        with self._tx.read() as cursor:
+            self._version_row(cursor, workspace, name, version)
+            cursor.execute(
+                self._sql(
+                    "SELECT storage_location, source FROM model_versions"
+                    " WHERE workspace = ? AND name = ? AND version = ?"
+                ),
+                (workspace, name, version),
+            )
+            storage_location, source = cursor.fetchone()
+        return storage_location or source
+
+    # ----------------------------------------------------------------------------- writes
+
+    def create_registered_model(self, name, tags=None, description=None, deployment_job_id=None):
+        if self._tx is None:
+            return super().create_registered_model(name, tags, description, deployment_job_id)
+        _validate_model_name(name)
+        for tag in tags or []:
+            _validate_registered_model_tag(tag.key, tag.value)
+        tag_values = {tag.key: tag.value for tag in tags or []}
+        workspace = self._get_active_workspace()
+        created = get_current_time_millis()
+
+        def insert(cursor):
+            cursor.execute(
+                self._sql(_INSERT_MODEL), (workspace, name, created, created, description)
+            )
+            if tag_values:
+                cursor.executemany(
+                    self._sql(_INSERT_MODEL_TAG),
+                    [(workspace, name, key, value) for key, value in tag_values.items()],
+                )
+
+        try:
+            self._tx.write(insert, retry=False)
+        except MlflowException as error:
+            if not isinstance(error.__cause__, self.engine.dialect.loaded_dbapi.IntegrityError):
+                raise
+            existing = self.get_registered_model(name)
+            handle_resource_already_exist_error(
+                name, has_prompt_tag(existing._tags), has_prompt_tag(tags)
+            )
+        return RegisteredModel(
+            name,
+            created,
+            created,
+            description,
+            [],
+            [RegisteredModelTag(key, value) for key, value in tag_values.items()],
+            [],
+            workspace=workspace,
+        )
+
+    def create_model_version(
+        self,
+        name,
+        source,
+        run_id=None,
+        tags=None,
+        run_link=None,
+        description=None,
+        local_model_path=None,
+        model_id: str | None = None,
+    ):
+        from_model_uri = urllib.parse.urlparse(source).scheme == "models"
+        if self._tx is None or from_model_uri or (model_id and not run_id):
+            return super().create_model_version(
+                name, source, run_id, tags, run_link, description, local_model_path, model_id
+            )
+        _validate_model_name(name)
+        for tag in tags or []:
+            _validate_model_version_tag(tag.key, tag.value)
+        tag_values = {tag.key: tag.value for tag in tags or []}
+        workspace = self._get_active_workspace()
+        created = get_current_time_millis()
+
+        def insert(cursor):
+            self._model_row(cursor, workspace, name, lock=True)
+            cursor.execute(
+                self._sql(
+                    "UPDATE registered_models SET last_updated_time = ?"
+                    " WHERE workspace = ? AND name = ?"
+                ),
+                (created, workspace, name),
+            )
+            cursor.execute(
+                self._sql(
+                    "SELECT MAX(version) FROM model_versions WHERE workspace = ? AND name = ?"
+                ),
+                (workspace, name),
+            )
+            version = (cursor.fetchone()[0] or 0) + 1
+            cursor.execute(
+                self._sql(_INSERT_VERSION),
+                (workspace, name, version, created, created, description, STAGE_NONE, source,
+                 source, run_id, run_link, _READY),
+            )  # fmt: skip
+            if tag_values:
+                cursor.executemany(
+                    self._sql(_INSERT_VERSION_TAG),
+                    [(workspace, name, version, key, value) for key, value in tag_values.items()],
+                )
+            return version
+
+        version = self._tx.write(insert)
+        return ModelVersion(
+            name,
+            version,
+            created,
+            created,
+            description,
+            None,
+            STAGE_NONE,
+            source,
+            run_id,
+            _READY,
+            None,
+            [ModelVersionTag(key, value) for key, value in tag_values.items()],
+            run_link,
+            [],
+            workspace=workspace,
+        )
+
+
+class AccelWorkspaceRegistryStore(WorkspaceAwareMixin, AccelRegistryStore):
+    """``AccelRegistryStore`` over MLflow's workspace-aware registry store."""
+
+    def _initialize_store_state(self):
+        _compat.WorkspaceAwareRegistrySqlAlchemyStore._initialize_store_state(self)
