@@ -149,6 +149,50 @@ def server_endpoints() -> list:
     return get_endpoints()
 
 
+def server_registry_store():
+    """The model-registry store MLflow's REST handlers use in this server process."""
+    from mlflow.server.handlers import _get_model_registry_store
+
+    return _get_model_registry_store()
+
+
+def resolve_model_version_source(values: dict, present, is_prompt: bool) -> tuple:
+    """``(source, run_id, model_id)`` of a ``CreateModelVersion`` request, checked as MLflow's
+    handler checks them (source regex, prompt placeholders, URI scheme, lineage of a
+    ``models:/`` source, and that the source lies inside the run's or logged model's
+    artifacts)."""
+    import re
+
+    from mlflow.environment_variables import MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+    from mlflow.server import handlers
+
+    source, run_id, model_id = values["source"], values["run_id"], values["model_id"]
+    regex = MLFLOW_CREATE_MODEL_VERSION_SOURCE_VALIDATION_REGEX.get()
+    if source and regex and not re.search(regex, source):
+        raise MlflowException(
+            f"Invalid model version source: '{source}'.", error_code=INVALID_PARAMETER_VALUE
+        )
+    if is_prompt:
+        handlers._validate_prompt_source(source)
+    handlers._validate_artifact_uri_scheme(source, "source")
+    if is_prompt:
+        return source, run_id, model_id
+    source, run_id, model_id = handlers._resolve_registered_model_source_lineage(
+        source,
+        run_id,
+        model_id,
+        has_run_id="run_id" in present,
+        has_model_id="model_id" in present,
+    )
+    if model_id:
+        handlers._validate_source_model(source, model_id)
+    else:
+        handlers._validate_source_run(source, run_id)
+    return source, run_id, model_id
+
+
 def validate_custom_view_count(tags) -> None:
     from mlflow.server.handlers import _validate_custom_view_count
 

@@ -29,7 +29,8 @@ import flask
 
 import mlflow_accel
 from mlflow_accel import _compat
-from mlflow_accel.server import asgi, flask_views, front, handlers, nodelay, request_body
+from mlflow_accel.server import asgi, flask_views, front, nodelay, request_body
+from mlflow_accel.server.handler_table import HANDLERS
 
 INNER_APP_ENV = "MLFLOW_ACCEL_INNER_APP"
 
@@ -58,10 +59,11 @@ def create_app():
             _insert_before_flask_mount(app, asgi.routes(table))
             mode = "as routes inside MLflow's app, behind all of its middleware"
     store = type(_compat.server_tracking_store()).__name__
+    registry = type(_compat.server_registry_store()).__name__
     _say(
         f"fast path on for {len(endpoints)} routes {mode}; core: "
         f"{'compiled' if mlflow_accel.compiled() else 'pure Python'}; "
-        f"MLflow {_compat.mlflow.__version__}; store: {store}"
+        f"MLflow {_compat.mlflow.__version__}; store: {store}; registry: {registry}"
     )
     names = dict.fromkeys(view.__name__.lstrip("_") for _, view, _ in endpoints)
     _say(f"fast endpoints: {', '.join(names)}")
@@ -73,12 +75,12 @@ def fast_endpoints() -> list:
     return [
         (path, view, methods)
         for path, view, methods in _compat.server_endpoints()
-        if view.__name__ in handlers.HANDLERS
+        if view.__name__ in HANDLERS
     ]
 
 
 def _with_our_handlers(endpoints) -> list:
-    return [(path, handlers.HANDLERS[view.__name__], methods) for path, view, methods in endpoints]
+    return [(path, HANDLERS[view.__name__], methods) for path, view, methods in endpoints]
 
 
 def _inner_app():

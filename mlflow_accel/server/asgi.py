@@ -15,7 +15,7 @@ from __future__ import annotations
 import anyio.to_thread
 from starlette.routing import Route
 
-from mlflow_accel.server import handlers, request_body
+from mlflow_accel.server import fast_request, request_body
 
 _JSON_HEADERS = ((b"content-type", b"application/json"),)
 
@@ -42,10 +42,12 @@ class FastEndpoint:
         if body is None:
             status, data = request_body.too_large(self.max_body_size)
         else:
-            request = handlers.FastRequest(
+            request = fast_request.FastRequest(
                 scope["method"], scope["query_string"], body, content_type
             )
-            status, data = await anyio.to_thread.run_sync(handlers.respond, self.handler, request)
+            status, data = await anyio.to_thread.run_sync(
+                fast_request.respond, self.handler, request
+            )
         await send(
             {
                 "type": "http.response.start",

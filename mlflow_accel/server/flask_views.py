@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import flask
 
-from mlflow_accel.server import handlers, request_body
+from mlflow_accel.server import fast_request, request_body
+from mlflow_accel.server.handler_table import HANDLERS
 
 
 def _view(flask_app: flask.Flask, handler, max_body_size: int):
@@ -24,9 +25,9 @@ def _view(flask_app: flask.Flask, handler, max_body_size: int):
         if body is None or len(body) > max_body_size:
             status, data = request_body.too_large(max_body_size)
         else:
-            status, data = handlers.respond(
+            status, data = fast_request.respond(
                 handler,
-                handlers.FastRequest(
+                fast_request.FastRequest(
                     request.method,
                     request.query_string,
                     body,
@@ -42,4 +43,4 @@ def _view(flask_app: flask.Flask, handler, max_body_size: int):
 def install(flask_app: flask.Flask, endpoint_names, max_body_size: int) -> None:
     """Serve ``endpoint_names`` (MLflow's Flask endpoint names) with our handlers."""
     for name in endpoint_names:
-        flask_app.view_functions[name] = _view(flask_app, handlers.HANDLERS[name], max_body_size)
+        flask_app.view_functions[name] = _view(flask_app, HANDLERS[name], max_body_size)

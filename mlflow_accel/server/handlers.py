@@ -1,4 +1,4 @@
-"""The fast handlers: one request's bytes in, MLflow's response bytes out.
+"""The fast tracking handlers: runs, metrics, params, tags and experiments.
 
 Each handler does what MLflow's Flask handler of the same name does (``mlflow.server.handlers``),
 without Flask, protobuf or the ORM: the compiled codec parses and checks the request exactly as
@@ -6,53 +6,21 @@ without Flask, protobuf or the ORM: the compiled codec parses and checks the req
 response message as ``message_to_json`` does. Refusals are MLflow's: the same status, error code
 and message. Where MLflow's handler would crash (an HTML 500), the codec refuses with a JSON 400.
 
-A handler takes a :class:`FastRequest` and returns ``(status, body)``. ``HANDLERS`` maps the name
-MLflow gives the Flask view (its endpoint) to our handler; the app module mounts them on MLflow's
-own paths for those endpoints.
+A handler takes a :class:`~mlflow_accel.server.fast_request.FastRequest` and returns the
+response message as a dict. ``TRACKING`` maps the name MLflow gives the Flask view (its
+endpoint) to our handler.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import NamedTuple
-
 from mlflow.entities import ExperimentTag, Metric, Param, RunTag, ViewType
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import (
-    INTERNAL_ERROR,
-    INVALID_PARAMETER_VALUE,
-    RESOURCE_DOES_NOT_EXIST,
-)
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 
 from mlflow_accel import _compat
 from mlflow_accel._core import codec
-from mlflow_accel.server import request_body
-
-_logger = logging.getLogger("mlflow_accel.server")
-
-
-class FastRequest(NamedTuple):
-    """What a handler reads of an HTTP request."""
-
-    method: str
-    #: The raw query string.
-    query: bytes
-    body: bytes
-    content_type: str | None
-
-
-def _values(message: str, request: FastRequest) -> dict:
-    return _values_and_presence(message, request)[0]
-
-
-def _values_and_presence(message: str, request: FastRequest) -> tuple:
-    """The request message's fields as MLflow's ``_get_request_message`` reads them."""
-    if request.method == "GET":
-        query = request_body.query_pairs(request.query)
-        if query:
-            return codec.parse_request_with_presence(message, codec.query_to_json(message, query))
-    request_body.check_content_type(request.method, request.content_type)
-    return codec.parse_request_with_presence(message, request_body.decode_json(request.body))
+from mlflow_accel.server import fast_request
+from mlflow_accel.server.fast_request import FastRequest
 
 
 def _store():
@@ -63,7 +31,7 @@ def _store():
 
 
 def log_batch(request: FastRequest) -> dict:
-    values = _values("LogBatch", request)
+    values = fast_request.values("LogBatch", request)
     run_id, metrics, params, tags = (
         values["run_id"],
         values["metrics"],
@@ -88,7 +56,7 @@ def log_batch(request: FastRequest) -> dict:
 
 
 def log_metric(request: FastRequest) -> dict:
-    values = _values("LogMetric", request)
+    values = fast_request.values("LogMetric", request)
     metric = Metric(
         values["key"],
         values["value"],
@@ -104,7 +72,7 @@ def log_metric(request: FastRequest) -> dict:
 
 
 def log_param(request: FastRequest) -> dict:
-    values = _values("LogParam", request)
+    values = fast_request.values("LogParam", request)
     _store().log_param(
         values["run_id"] or values["run_uuid"], Param(values["key"], values["value"])
     )
@@ -112,13 +80,13 @@ def log_param(request: FastRequest) -> dict:
 
 
 def set_tag(request: FastRequest) -> dict:
-    values = _values("SetTag", request)
+    values = fast_request.values("SetTag", request)
     _store().set_tag(values["run_id"] or values["run_uuid"], RunTag(values["key"], values["value"]))
     return codec.empty_response()
 
 
 def create_run(request: FastRequest) -> dict:
-    values = _values("CreateRun", request)
+    values = fast_request.values("CreateRun", request)
     run = _store().create_run(
         experiment_id=values["experiment_id"],
         user_id=values["user_id"],
@@ -130,7 +98,7 @@ def create_run(request: FastRequest) -> dict:
 
 
 def update_run(request: FastRequest) -> dict:
-    values, present = _values_and_presence("UpdateRun", request)
+    values, present = fast_request.values_and_presence("UpdateRun", request)
     run_info = _store().update_run_info(
         values["run_id"] or values["run_uuid"],
         values["status"] if "status" in present else None,
@@ -141,12 +109,12 @@ def update_run(request: FastRequest) -> dict:
 
 
 def get_run(request: FastRequest) -> dict:
-    values = _values("GetRun", request)
+    values = fast_request.values("GetRun", request)
     return codec.run_response(_store().get_run(values["run_id"] or values["run_uuid"]))
 
 
 def search_runs(request: FastRequest) -> dict:
-    values, present = _values_and_presence("SearchRuns", request)
+    values, present = fast_request.values_and_presence("SearchRuns", request)
     view_type = ViewType.ACTIVE_ONLY
     if "run_view_type" in present:
         view_type = ViewType.from_proto(values["run_view_type"])
@@ -162,7 +130,7 @@ def search_runs(request: FastRequest) -> dict:
 
 
 def get_metric_history(request: FastRequest) -> dict:
-    values, present = _values_and_presence("GetMetricHistory", request)
+    values, present = fast_request.values_and_presence("GetMetricHistory", request)
     max_results = values["max_results"] if "max_results" in present else None
     if max_results is not None and max_results <= 0:
         raise MlflowException(
@@ -183,7 +151,7 @@ def get_metric_history(request: FastRequest) -> dict:
 
 
 def create_experiment(request: FastRequest) -> dict:
-    values = _values("CreateExperiment", request)
+    values = fast_request.values("CreateExperiment", request)
     tags = [ExperimentTag(key, value) for key, value in values["tags"]]
     _compat.validate_custom_view_count(tags)
     artifact_location = values["artifact_location"]
@@ -194,12 +162,12 @@ def create_experiment(request: FastRequest) -> dict:
 
 
 def get_experiment(request: FastRequest) -> dict:
-    values = _values("GetExperiment", request)
+    values = fast_request.values("GetExperiment", request)
     return codec.experiment_response(_store().get_experiment(values["experiment_id"]))
 
 
 def get_experiment_by_name(request: FastRequest) -> dict:
-    name = _values("GetExperimentByName", request)["experiment_name"]
+    name = fast_request.values("GetExperimentByName", request)["experiment_name"]
     experiment = _store().get_experiment_by_name(name)
     if experiment is None:
         raise MlflowException(
@@ -209,7 +177,7 @@ def get_experiment_by_name(request: FastRequest) -> dict:
 
 
 def search_experiments(request: FastRequest) -> dict:
-    values = _values("SearchExperiments", request)
+    values = fast_request.values("SearchExperiments", request)
     experiments = _store().search_experiments(
         view_type=values["view_type"],
         max_results=values["max_results"],
@@ -221,7 +189,7 @@ def search_experiments(request: FastRequest) -> dict:
 
 
 #: MLflow's Flask endpoint name -> our handler.
-HANDLERS = {
+TRACKING = {
     "_log_batch": log_batch,
     "_log_metric": log_metric,
     "_log_param": log_param,
@@ -236,18 +204,3 @@ HANDLERS = {
     "_get_experiment_by_name": get_experiment_by_name,
     "_search_experiments": search_experiments,
 }
-
-
-def respond(handler, request: FastRequest) -> tuple[int, bytes]:
-    """``(status, body)``: the handler's response, or the error MLflow's server would send."""
-    try:
-        return 200, codec.dumps(handler(request))
-    except MlflowException as e:
-        status = e.get_http_status_code()
-        if status >= 500:
-            _logger.error("Error in %s: %s", handler.__name__, e)
-        return status, e.serialize_as_json().encode()
-    except Exception:
-        _logger.exception("Unexpected error in %s", handler.__name__)
-        error = MlflowException("Internal error on the server.", error_code=INTERNAL_ERROR)
-        return 500, error.serialize_as_json().encode()

@@ -1,0 +1,58 @@
+"""What a fast handler reads of an HTTP request, and how its answer becomes the HTTP response.
+
+A handler takes a :class:`FastRequest` and returns the response message as a dict; ``respond``
+turns that into ``(status, body)``: MLflow's pretty JSON, or the error MLflow's server would
+send (same status, error code and message).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR
+
+from mlflow_accel._core import codec
+from mlflow_accel.server import request_body
+
+_logger = logging.getLogger("mlflow_accel.server")
+
+
+class FastRequest(NamedTuple):
+    """What a handler reads of an HTTP request."""
+
+    method: str
+    #: The raw query string.
+    query: bytes
+    body: bytes
+    content_type: str | None
+
+
+def values(message: str, request: FastRequest) -> dict:
+    return values_and_presence(message, request)[0]
+
+
+def values_and_presence(message: str, request: FastRequest) -> tuple:
+    """The request message's fields as MLflow's ``_get_request_message`` reads them."""
+    if request.method == "GET":
+        query = request_body.query_pairs(request.query)
+        if query:
+            return codec.parse_request_with_presence(message, codec.query_to_json(message, query))
+    request_body.check_content_type(request.method, request.content_type)
+    return codec.parse_request_with_presence(message, request_body.decode_json(request.body))
+
+
+def respond(handler, request: FastRequest) -> tuple[int, bytes]:
+    """``(status, body)``: the handler's response, or the error MLflow's server would send."""
+    try:
+        return 200, codec.dumps(handler(request))
+    except MlflowException as e:
+        status = e.get_http_status_code()
+        if status >= 500:
+            _logger.error("Error in %s: %s", handler.__name__, e)
+        return status, e.serialize_as_json().encode()
+    except Exception:
+        _logger.exception("Unexpected error in %s", handler.__name__)
+        error = MlflowException("Internal error on the server.", error_code=INTERNAL_ERROR)
+        return 500, error.serialize_as_json().encode()

@@ -1,0 +1,11 @@
+"""Every fast handler, by the name MLflow gives the Flask view it stands in for (its endpoint).
+
+The app factory mounts these on MLflow's own paths and methods for those endpoints.
+"""
+
+from __future__ import annotations
+
+from mlflow_accel.server.handlers import TRACKING
+from mlflow_accel.server.registry_handlers import REGISTRY
+
+HANDLERS = {**TRACKING, **REGISTRY}
