@@ -38,8 +38,15 @@ from mlflow.protos.databricks_pb2 import (
     INVALID_STATE,
     RESOURCE_DOES_NOT_EXIST,
 )
+from mlflow.store.entities.paged_list import PagedList
+from mlflow.store.model_registry import (
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
+)
+from mlflow.store.model_registry.dbmodels.models import SqlRegisteredModel
 from mlflow.store.model_registry.sqlalchemy_store import _REGISTERED_MODEL_ALIAS_LATEST
 from mlflow.store.workspace_aware_mixin import WorkspaceAwareMixin
+from mlflow.utils.search_utils import SearchModelUtils, SearchUtils
 from mlflow.utils.time import get_current_time_millis
 from mlflow.utils.validation import (
     _validate_model_alias_name,
@@ -74,6 +81,26 @@ _VERSION_ROW = (
 _VERSION_TAGS = (
     'SELECT version, "key", value FROM model_version_tags'
     " WHERE workspace = ? AND name = ? AND version IN ({versions})"
+)
+# Per model of a search page: the latest version of each stage, as MLflow's window query picks it.
+_LATEST_OF_MODELS = (
+    f"SELECT {', '.join('mv.' + c for c in _VERSION_COLUMNS.split(', '))} FROM model_versions mv"
+    " JOIN (SELECT workspace, name, version, row_number() OVER (PARTITION BY workspace, name,"
+    " current_stage ORDER BY version DESC) AS rn FROM model_versions WHERE workspace = ?"
+    " AND name IN ({names}) AND current_stage <> ?) latest ON mv.workspace = latest.workspace"
+    " AND mv.name = latest.name AND mv.version = latest.version"
+    " WHERE mv.workspace = ? AND latest.rn = 1"
+)
+_TAGS_OF_MODELS = (
+    'SELECT name, "key", value FROM registered_model_tags WHERE workspace = ? AND name IN ({names})'
+)
+_ALIASES_OF_MODELS = (
+    "SELECT name, alias, version FROM registered_model_aliases"
+    " WHERE workspace = ? AND name IN ({names})"
+)
+_TAGS_OF_VERSIONS = (
+    'SELECT name, version, "key", value FROM model_version_tags'
+    " WHERE workspace = ? AND (name, version) IN ({pairs})"
 )
 _INSERT_MODEL = (
     "INSERT INTO registered_models (workspace, name, creation_time, last_updated_time, description)"
@@ -289,6 +316,96 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             )
             storage_location, source = cursor.fetchone()
         return storage_location or source
+
+    def search_registered_models(
+        self,
+        filter_string=None,
+        max_results=SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+        order_by=None,
+        page_token=None,
+    ):
+        """MLflow's filter, order and page (its own query builders), one query per kind of row."""
+        if self._tx is None:
+            return super().search_registered_models(
+                filter_string, max_results, order_by, page_token
+            )
+        if max_results > SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD:
+            raise MlflowException(
+                "Invalid value for request parameter max_results. It must be at most "
+                f"{SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD}, but got value {max_results}",
+                INVALID_PARAMETER_VALUE,
+            )
+        parsed_filters = SearchModelUtils.parse_search_filter(filter_string)
+        parsed_order_by = self._parse_search_registered_models_order_by(order_by)
+        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+        query = (
+            self._get_search_registered_model_filter_query(
+                None, parsed_filters, self.engine.dialect.name
+            )
+            .with_only_columns(
+                SqlRegisteredModel.name,
+                SqlRegisteredModel.creation_time,
+                SqlRegisteredModel.last_updated_time,
+                SqlRegisteredModel.description,
+            )
+            .order_by(*parsed_order_by)
+            .limit(max_results + 1)
+        )
+        if page_token:
+            query = query.offset(offset)
+        with (self.read_engine or self.engine).connect() as connection:
+            rows = connection.execute(query).all()
+        token = None
+        if len(rows) == max_results + 1:
+            token = SearchUtils.create_page_token(offset + max_results)
+        return PagedList(self._registered_models(rows[:max_results]), token)
+
+    def _registered_models(self, rows) -> list:
+        """``RegisteredModel`` entities (tags, aliases, latest versions) for model rows."""
+        if not rows:
+            return []
+        workspace = self._get_active_workspace()
+        names = [row[0] for row in rows]
+        marks = self._dialect.placeholders(len(names))
+        tags = {name: [] for name in names}
+        aliases = {name: [] for name in names}
+        latest = {name: [] for name in names}
+        with self._tx.read() as cursor:
+            cursor.execute(self._sql(_TAGS_OF_MODELS.format(names=marks)), (workspace, *names))
+            for name, key, value in cursor.fetchall():
+                tags[name].append(RegisteredModelTag(key, value))
+            cursor.execute(self._sql(_ALIASES_OF_MODELS.format(names=marks)), (workspace, *names))
+            for name, alias, version in cursor.fetchall():
+                aliases[name].append(RegisteredModelAlias(alias, version))
+            cursor.execute(
+                self._sql(_LATEST_OF_MODELS.format(names=marks)),
+                (workspace, *names, STAGE_DELETED_INTERNAL, workspace),
+            )
+            version_rows = cursor.fetchall()
+            version_tags = {(row[0], row[1]): [] for row in version_rows}
+            if version_rows:
+                pairs = ", ".join(["(?, ?)"] * len(version_rows))
+                cursor.execute(
+                    self._sql(_TAGS_OF_VERSIONS.format(pairs=pairs)),
+                    (workspace, *(value for row in version_rows for value in row[:2])),
+                )
+                for name, version, key, value in cursor.fetchall():
+                    version_tags[name, version].append((key, value))
+        for row in version_rows:
+            latest[row[0]].append(_version(row, version_tags[row[0], row[1]], [], workspace))
+        return [
+            RegisteredModel(
+                name,
+                created,
+                updated,
+                description,
+                latest[name],
+                tags[name],
+                aliases[name],
+                workspace=workspace,
+            )
+            for name, created, updated, description in rows
+        ]
 
     # ----------------------------------------------------------------------------- writes
 
