@@ -878,6 +878,16 @@ def _check(code: cython.int, arg, param, value):
 
 
 @cython.cfunc
+def _invalid_value(param, value, hint):
+    """MLflow's ``invalid_value`` message; for a value nested too deeply for its ``json.dumps``
+    (a ``RecursionError``: MLflow answers HTTP 500) the same message without the value."""
+    try:
+        return invalid_value(param, value, hint)
+    except RecursionError:
+        return f"Invalid value (nested too deeply) for parameter '{param}' supplied:{hint}"
+
+
+@cython.cfunc
 def _validate_schema(mspec: tuple, js: dict, parsed: cython.bint):
     """``handlers._validate_request_json_with_schema``."""
     for param, checks, required in mspec[7]:
@@ -897,7 +907,7 @@ def _validate_schema(mspec: tuple, js: dict, parsed: cython.bint):
                     message = f"Missing value for required parameter '{param}'."
                 else:
                     hint = f" Hint: Value was of type '{type(value).__name__}'."
-                    message = invalid_value(param, value, hint)
+                    message = _invalid_value(param, value, hint)
             else:
                 message = failure
             raise _invalid(message + _API_DOCS)
