@@ -11,6 +11,13 @@ runs-get           runs/get of one run: 10 params, 10 tags, 11 metrics (loss: 10
 get-history        metrics/get-history of a metric with 100 points (steps 0-99)
 search-100         runs/search over an experiment of 1,000 runs (5 metrics, 5 params, 5 tags
 search-1000        each), max_results 100 and 1000 (the latter measured for at least 30 s)
+rm-create          registered-models/create, a new name per request, 2 tags
+rm-get             registered-models/get of a model with 2 tags, 10 versions (3 stages), 1 alias
+rm-search          registered-models/search, first page (100) of 200 models (2 tags, 1 version)
+mv-create          model-versions/create into one model, 2 tags
+mv-get             model-versions/get of one version (2 tags)
+latest-versions    registered-models/get-latest-versions of the rm-get model (all stages)
+get-by-alias       registered-models/alias (GET) of the rm-get model's alias
 =================  ==========================================================================
 """
 
@@ -27,6 +34,7 @@ import requests
 
 API = "/api/2.0/mlflow"
 SEARCH_RUNS = 1000
+SEARCH_MODELS = 200
 
 
 @dataclass(frozen=True)
@@ -70,11 +78,22 @@ def _log_batch(metrics: int, params: int, tags: int, title: str, min_seconds: fl
     )
 
 
+def _pairs(prefix: str, n: int) -> list[dict]:
+    return [{"key": f"{prefix}_{i}", "value": f"{prefix} value {i}"} for i in range(n)]
+
+
 CREATE_BODY = json.dumps(
     {
         "experiment_id": "$write_exp",
         "start_time": 1700000000000,
         "tags": [{"key": "mlflow.user", "value": "wrk"}],
+    }
+)
+MODEL_VERSION_BODY = json.dumps(
+    {
+        "name": "$write_model",
+        "source": "s3://bench/model",
+        "tags": [{"key": f"t_{i}", "value": f"t value {i}"} for i in range(2)],
     }
 )
 WORKLOADS = (
@@ -94,6 +113,38 @@ WORKLOADS = (
     ),
     _search(100, 0.0),
     _search(1000, 30.0),
+    Workload(
+        "rm-create",
+        "registered-models/create",
+        f"{API}/registered-models/create",
+        script="unique_body.lua",
+        env={"BODY": json.dumps({"name": "bench-%s", "tags": _pairs("t", 2)})},
+    ),
+    Workload("rm-get", "registered-models/get", f"{API}/registered-models/get?name=$read_model"),
+    Workload(
+        "rm-search",
+        f"registered-models/search, {SEARCH_MODELS} models, max 100",
+        f"{API}/registered-models/search?max_results=100",
+    ),
+    Workload(
+        "mv-create",
+        "model-versions/create",
+        f"{API}/model-versions/create",
+        env={"METHOD": "POST", "BODY": MODEL_VERSION_BODY},
+    ),
+    Workload(
+        "mv-get", "model-versions/get", f"{API}/model-versions/get?name=$read_model&version=1"
+    ),
+    Workload(
+        "latest-versions",
+        "registered-models/get-latest-versions",
+        f"{API}/registered-models/get-latest-versions?name=$read_model",
+    ),
+    Workload(
+        "get-by-alias",
+        "registered-models/alias (get by alias)",
+        f"{API}/registered-models/alias?name=$read_model&alias=champion",
+    ),
 )
 BY_NAME = {w.name: w for w in WORKLOADS}
 
@@ -128,13 +179,15 @@ class Client:
         body = {"experiment_id": experiment_id, "start_time": _unique_ms(), "tags": tags}
         return self.post("runs/create", body)["run"]["info"]["run_id"]
 
+    def model(self, name: str, versions: int = 0) -> None:
+        self.post("registered-models/create", {"name": name, "tags": _pairs("t", 2)})
+        for _ in range(versions):
+            body = {"name": name, "source": "s3://bench/model", "tags": _pairs("v", 2)}
+            self.post("model-versions/create", body)
+
     def log(self, run_id: str, metrics=(), params=(), tags=()) -> None:
         body = {"run_id": run_id, "metrics": list(metrics), "params": list(params)}
         self.post("runs/log-batch", {**body, "tags": list(tags)})
-
-
-def _pairs(prefix: str, n: int) -> list[dict]:
-    return [{"key": f"{prefix}_{i}", "value": f"{prefix} value {i}"} for i in range(n)]
 
 
 def _point(key: str, value: float, step: int) -> dict:
@@ -170,7 +223,20 @@ def make_fixtures(base_url: str) -> dict:
     client.log(read_run, [_point(f"m_{k}", k, 0) for k in range(10)])
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: _search_run(base_url, search_exp, i), range(SEARCH_RUNS)))
+        list(
+            pool.map(lambda i: _client(base_url).model(f"search-{i:03d}", 1), range(SEARCH_MODELS))
+        )
+    client.model("bench-read", 10)
+    for version, stage in (("3", "Staging"), ("5", "Production"), ("6", "Archived")):
+        body = {"name": "bench-read", "version": version, "stage": stage}
+        client.post("model-versions/transition-stage", {**body, "archive_existing_versions": False})
+    client.post(
+        "registered-models/alias", {"name": "bench-read", "alias": "champion", "version": "5"}
+    )
+    client.model("bench-write")
     return {
+        "read_model": "bench-read",
+        "write_model": "bench-write",
         "read_run": read_run,
         "write_exp": write_exp,
         "search_exp": search_exp,
