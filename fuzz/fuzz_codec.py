@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -164,7 +165,10 @@ def _run_atheris(argv: list[str]) -> None:
         _instrument(codec)
         _instrument(validation)
     _instrument(request_body)
-    atheris.Setup(argv, lambda data: check_bytes(data, impls))
+    # libFuzzer re-runs argv[0] through the shell for -merge, -fork and -jobs: this interpreter
+    # and this script, whatever their modes and the PATH
+    command = " ".join(shlex.quote(part) for part in (sys.executable, str(Path(__file__))))
+    atheris.Setup([command, *argv[1:]], lambda data: check_bytes(data, impls))
     atheris.Fuzz()
 
 
