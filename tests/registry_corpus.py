@@ -485,6 +485,12 @@ SEARCHES = [
     get("search models bad order", "registered-models/search", [("order_by", "bogus")]),
     get("search models max abc", "registered-models/search", [("max_results", "abc")]),
     get("search models max 1001", "registered-models/search", [("max_results", "1001")]),
+    get("search models max -1", "registered-models/search", [("max_results", "-1")]),
+    get(
+        "search models negative offset",
+        "registered-models/search",
+        [("max_results", "2"), ("page_token", "eyJvZmZzZXQiOiAtMX0=")],
+    ),
     get("search models bad token", "registered-models/search", [("page_token", "garbage")]),
     post("search models POST", "registered-models/search", {"max_results": 1}),
     get("search versions", "model-versions/search"),

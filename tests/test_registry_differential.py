@@ -19,6 +19,7 @@ store.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import pytest
@@ -240,11 +241,8 @@ class Differential:
         results = []
         for store in self.stores:
             try:
-                if workspace is None:
+                with WorkspaceContext(workspace) if workspace else contextlib.nullcontext():
                     results.append(canonical(EXECUTORS[kind](store, **kwargs)))
-                else:
-                    with WorkspaceContext(workspace):
-                        results.append(canonical(EXECUTORS[kind](store, **kwargs)))
             except Exception as e:
                 results.append(canonical_error(e))
         stock, accel = results

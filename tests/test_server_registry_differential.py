@@ -1,12 +1,12 @@
 """HTTP differential of the model registry: ``mlflow-accel server`` answers like ``mlflow server``.
 
-One stock and one accel server per dialect (started by ``tests/test_server_differential.py``'s
-machinery, each on its own fresh database) receive the registry corpus
-(``tests/registry_corpus.py``: every registry route, GET/POST/PATCH/DELETE, API and AJAX
-prefixes, bad inputs) as raw HTTP, each server's sequence on its own thread. Every response is
-compared (status, content type, body with run ids mapped to the corpus' names and server-chosen
-times and webhook ids masked); then both databases: the tracking tables as the tracking
-differential compares them, and every row of the registry tables.
+One stock and one accel server per dialect (``tests/servers.py``, each on its own fresh database;
+all dialects boot at once), seen through ``tests/test_server_differential.py``'s ``Side``, receive
+the registry corpus (``tests/registry_corpus.py``: every registry route, GET/POST/PATCH/DELETE,
+API and AJAX prefixes, bad inputs) as raw HTTP, each server's sequence on its own thread. Every
+response is compared (status, content type, body with run ids mapped to the corpus' names and
+server-chosen times and webhook ids masked); then both databases: the tracking tables as the
+tracking differential compares them, and every row of the registry tables.
 
 Webhooks: before the corpus runs, each server gets a webhook (with a secret) subscribed to every
 registry and prompt event, pointing at a small HTTP receiver of this test. Every event the corpus
@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +30,12 @@ import pytest
 import requests
 from mlflow.webhooks.delivery import _generate_hmac_signature
 
-from tests.databases import differences, table_differences
+from tests import servers
+from tests.databases import FreshDatabases, ServerUnavailable, differences, table_differences
 from tests.registry_corpus import REGISTRY_CORPUS
 from tests.server_corpus import API, JSON_TYPE, SAME
 from tests.test_registry_differential import dump_registry
-from tests.test_server_differential import _NOW_FLOOR, _start_pair
+from tests.test_server_differential import _NOW_FLOOR, Side
 
 SECRET = "webhook-secret-1234"
 #: Every event a registry route may deliver (MLflow's VALID_ENTITY_ACTIONS for the registry).
@@ -53,8 +55,10 @@ EVENTS = [
     ("PROMPT_ALIAS", "CREATED"),
     ("PROMPT_ALIAS", "DELETED"),
 ]
-#: Both servers: webhooks may call a local http receiver; one worker, no job runner.
+#: Both servers: webhooks may call a local http receiver; no job runner; the same hash seed
+#: (MLflow's messages list Python sets in iteration order).
 SERVER_ENV = {
+    "PYTHONHASHSEED": "0",
     "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
     "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
     "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
@@ -68,7 +72,7 @@ _TIME_KEYS = {
     "timestamp",
 }
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_RECEIVER = re.compile(r"http://127\.0\.0\.1:\d+/(stock|accel)")
+_RECEIVER = re.compile(r"http://127\.0\.0\.1:\d+/\w+/(stock|accel)")
 
 
 def mask(x, key=None):
@@ -125,6 +129,11 @@ class Receiver(ThreadingHTTPServer):
 # -- the servers and what they answered ----------------------------------------------------------
 
 
+def hook_path(side: Side) -> str:
+    """Where ``side``'s webhook delivers: one path per dialect and server."""
+    return f"/{side.server.log.parent.name}/{side.server.kind}"
+
+
 @pytest.fixture(scope="module")
 def receiver():
     server = Receiver()
@@ -133,17 +142,62 @@ def receiver():
     server.server_close()
 
 
+class Boot:
+    """Boots every dialect's stock and accel server at once (each pair on its own fresh
+    databases and working directory), so later dialects boot while the first is tested."""
+
+    def __init__(self, db_servers, root, dialects):
+        self.pool = ThreadPoolExecutor(2 * len(dialects))
+        self.databases, self.futures, self.unavailable = {}, {}, {}
+        for dialect in dialects:
+            try:
+                self.databases[dialect] = FreshDatabases(db_servers.get(dialect))
+            except ServerUnavailable as e:
+                self.unavailable[dialect] = e
+                continue
+            for kind in ("stock", "accel"):
+                uri = self.databases[dialect].new()
+                self.futures[dialect, kind] = (
+                    uri,
+                    self.pool.submit(servers.start, kind, uri, root / dialect, env=SERVER_ENV),
+                )
+
+    def sides(self, dialect) -> list[Side]:
+        """The dialect's stock and accel side (the ``dialect`` fixture has failed or skipped
+        already if its database is unavailable)."""
+        pair = []
+        for kind in ("stock", "accel"):
+            uri, future = self.futures[dialect, kind]
+            server = future.result()
+            pair.append(Side(server, uri, str(server.log.parent / "artifacts")))
+        return pair
+
+    def close(self) -> None:
+        for _, future in self.futures.values():
+            if future.exception() is None:
+                future.result().stop()
+        self.pool.shutdown()
+        for databases in self.databases.values():
+            databases.close()
+
+
 @pytest.fixture(scope="module")
-def sides(fresh_databases, tmp_path_factory, receiver):
-    workdir = tmp_path_factory.mktemp("registry-servers")
-    with pytest.MonkeyPatch.context() as mp:  # the servers inherit this process' environment
-        for name, value in SERVER_ENV.items():
-            mp.setenv(name, value)
-        pair = _start_pair(fresh_databases, workdir)
-    yield pair
-    for side in pair:
-        side.server.stop()
-        fresh_databases.release(side.uri)
+def boot(request, db_servers, tmp_path_factory):
+    """All dialects this module's selected tests use, booted together on first use."""
+    dialects = {
+        item.callspec.params["dialect"]
+        for item in request.session.items
+        if item.module is sys.modules[__name__]
+        and "dialect" in getattr(item, "callspec", {}).params
+    }
+    booted = Boot(db_servers, tmp_path_factory.mktemp("registry-servers"), sorted(dialects))
+    yield booted
+    booted.close()
+
+
+@pytest.fixture(scope="module")
+def sides(dialect, boot):
+    return boot.sides(dialect)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +209,7 @@ def webhooks(sides, receiver):
             side.server.url + API + "webhooks",
             json={
                 "name": "all-registry-events",
-                "url": receiver.url(f"/{side.server.kind}"),
+                "url": receiver.url(hook_path(side)),
                 "events": [{"entity": e, "action": a} for e, a in EVENTS],
                 "secret": SECRET,
                 "description": "differential test",
@@ -233,7 +287,7 @@ def _settled(receiver, paths, timeout=30.0) -> None:
 
 
 def test_webhook_deliveries_as_stock(outcomes, sides, receiver):
-    paths = [f"/{side.server.kind}" for side in sides]
+    paths = [hook_path(side) for side in sides]
     _settled(receiver, paths)
     seen = []
     for side, path in zip(sides, paths, strict=True):
