@@ -310,8 +310,8 @@ def unexpected_answers(load: Load, since: float = 0.0) -> list[str]:
 
 
 def summary(records) -> dict:
-    """``{(status, error_code): count}`` of some requests, for messages and reports."""
-    return dict(Counter((r.status, r.error_code) for r in records).most_common())
+    """``{(route, status, error_code): count}`` of some requests, for messages and reports."""
+    return dict(Counter((r.route, r.status, r.error_code) for r in records).most_common())
 
 
 # -- the database checker -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import random
 import time
 from contextlib import contextmanager
 
+import sqlalchemy
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST, INTERNAL_ERROR, TEMPORARILY_UNAVAILABLE
 
@@ -44,7 +45,14 @@ class Transactions:
         self._group = GroupCommit(self._write_group) if dialect.name == "sqlite" else None
 
     def _checkout(self, engine):
-        connection = engine.raw_connection()
+        try:
+            connection = engine.raw_connection()
+        except (self._dbapi.Error, sqlalchemy.exc.SQLAlchemyError) as error:
+            # No live connection to hand out: the database is down (connecting failed, or the
+            # pre-ping found the pooled connection dead and reconnecting failed; the pool raises
+            # the driver's error itself then). MLflow's session maker meets these inside its try
+            # and answers TEMPORARILY_UNAVAILABLE; so must we.
+            raise self.to_mlflow(error) from error
         if self._dialect.name == "sqlite" and not connection.info.get("mlflow_accel"):
             cursor = connection.cursor()
             for pragma in _SQLITE_PRAGMAS:
@@ -154,6 +162,10 @@ class Transactions:
 
     def to_mlflow(self, error) -> MlflowException:
         """The ``MlflowException`` MLflow's session maker raises for an error inside it."""
+        if isinstance(error, sqlalchemy.exc.DBAPIError) and error.orig is not None:
+            error = error.orig  # named as the driver's own error, like every other one here
+        elif isinstance(error, sqlalchemy.exc.SQLAlchemyError):
+            return MlflowException(message=error, error_code=BAD_REQUEST)
         if not isinstance(error, self._dbapi.Error):
             return MlflowException(message=error, error_code=INTERNAL_ERROR)
         kind = type(error)
