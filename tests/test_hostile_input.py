@@ -163,9 +163,9 @@ _SPECIAL_STRINGS = [
 def _field_names(spec) -> list[str]:
     """Every proto and JSON field name of a message spec and of its nested messages."""
     names = []
-    for name, json_name, _, _, _, sub in spec[2]:
+    for name, json_name, kind, _, _, sub in spec[2]:
         names += [name, json_name]
-        if isinstance(sub, tuple) and len(sub) > 3:
+        if kind == _PURE._MESSAGE:
             names += _field_names(sub)
     return names
 
