@@ -46,7 +46,7 @@ from mlflow.entities import (
     RunTag,
 )
 from mlflow.exceptions import MlflowException
-from mlflow.protos import service_pb2
+from mlflow.protos import model_registry_pb2, service_pb2
 from mlflow.server import handlers
 from mlflow.utils.proto_json_utils import message_to_json
 
@@ -92,6 +92,27 @@ HANDLERS = {
     "SetExperimentTag": "_set_experiment_tag",
     "DeleteExperimentTag": "_delete_experiment_tag",
     "SearchExperiments": "_search_experiments",
+    "CreateRegisteredModel": "_create_registered_model",
+    "RenameRegisteredModel": "_rename_registered_model",
+    "UpdateRegisteredModel": "_update_registered_model",
+    "DeleteRegisteredModel": "_delete_registered_model",
+    "GetRegisteredModel": "_get_registered_model",
+    "SearchRegisteredModels": "_search_registered_models",
+    "GetLatestVersions": "_get_latest_versions",
+    "CreateModelVersion": "_create_model_version",
+    "UpdateModelVersion": "_update_model_version",
+    "TransitionModelVersionStage": "_transition_stage",
+    "DeleteModelVersion": "_delete_model_version",
+    "GetModelVersion": "_get_model_version",
+    "SearchModelVersions": "_search_model_versions",
+    "GetModelVersionDownloadUri": "_get_model_version_download_uri",
+    "SetRegisteredModelTag": "_set_registered_model_tag",
+    "SetModelVersionTag": "_set_model_version_tag",
+    "DeleteRegisteredModelTag": "_delete_registered_model_tag",
+    "DeleteModelVersionTag": "_delete_model_version_tag",
+    "SetRegisteredModelAlias": "_set_registered_model_alias",
+    "DeleteRegisteredModelAlias": "_delete_registered_model_alias",
+    "GetModelVersionByAlias": "_get_model_version_by_alias",
 }
 MESSAGES = sorted(HANDLERS)
 IPV = "INVALID_PARAMETER_VALUE"
@@ -102,6 +123,12 @@ _APP = flask.Flask("codec-oracle")
 
 class _Stop(Exception):
     pass
+
+
+def _descriptor(message: str):
+    """The request message's descriptor, from service.proto or model_registry.proto."""
+    proto = getattr(service_pb2, message, None) or getattr(model_registry_pb2, message)
+    return proto.DESCRIPTOR
 
 
 # -- the oracle: MLflow's handlers ---------------------------------------------------------------
@@ -244,6 +271,7 @@ _KINDS = {
     3: FieldDescriptor.TYPE_DOUBLE,
     4: FieldDescriptor.TYPE_ENUM,
     5: FieldDescriptor.TYPE_MESSAGE,
+    6: FieldDescriptor.TYPE_BOOL,
 }
 
 
@@ -272,7 +300,7 @@ def test_messages_are_those_tested(codec):
 
 @pytest.mark.parametrize("message", MESSAGES)
 def test_table_matches_service_proto(codec, message):
-    _assert_spec_matches(codec._REQUESTS[message], getattr(service_pb2, message).DESCRIPTOR)
+    _assert_spec_matches(codec._REQUESTS[message], _descriptor(message))
 
 
 # -- requests: hand-written cases --------------------------------------------------------------
@@ -639,6 +667,8 @@ def _valid(field):
     if kind == FieldDescriptor.TYPE_ENUM:
         values = field.enum_type.values
         return st.sampled_from([v.name for v in values] + [v.number for v in values])
+    if kind == FieldDescriptor.TYPE_BOOL:
+        return st.booleans()
     return st.nothing()
 
 
@@ -694,7 +724,7 @@ _SETTINGS = settings(
 @_SETTINGS
 @given(data=st.data())
 def test_generated_requests_like_mlflow(codec, message, data):
-    body = data.draw(_body(getattr(service_pb2, message).DESCRIPTOR))
+    body = data.draw(_body(_descriptor(message)))
     check(codec, message, body)
 
 

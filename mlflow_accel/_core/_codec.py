@@ -404,8 +404,10 @@ _REGISTERED_MODEL_TAG = _message(
 _MODEL_VERSION_TAG = _message(
     "mlflow.ModelVersionTag", [_field("key", _STRING), _field("value", _STRING)]
 )
-_NAME_SCHEMA = ("name", _REQUIRED_STRING)
-_VERSION_SCHEMA = ("version", _REQUIRED_STRING)
+# MLflow's registry handlers check the type first: [_assert_string, _assert_required].
+_STRING_REQUIRED = (_STRING_TYPE, _REQUIRED)
+_NAME_SCHEMA = ("name", _STRING_REQUIRED)
+_VERSION_SCHEMA = ("version", _STRING_REQUIRED)
 _SEARCH_SCHEMA = (
     ("filter", (_STRING_TYPE,)),
     ("order_by", (_ARRAY, _ITEMS_STRING)),
@@ -445,7 +447,7 @@ _REQUESTS.update(
         "RenameRegisteredModel": _message(
             "mlflow.RenameRegisteredModel",
             [_NAME, _field("new_name", _STRING)],
-            schema=[_NAME_SCHEMA, ("new_name", _REQUIRED_STRING)],
+            schema=[_NAME_SCHEMA, ("new_name", _STRING_REQUIRED)],
         ),
         "UpdateRegisteredModel": _message(
             "mlflow.UpdateRegisteredModel",
@@ -475,7 +477,7 @@ _REQUESTS.update(
             ],
             schema=[
                 _NAME_SCHEMA,
-                ("source", _REQUIRED_STRING),
+                ("source", _STRING_REQUIRED),
                 ("run_id", (_STRING_TYPE,)),
                 ("tags", (_ARRAY,)),
                 ("run_link", (_STRING_TYPE,)),
@@ -499,7 +501,7 @@ _REQUESTS.update(
             schema=[
                 _NAME_SCHEMA,
                 _VERSION_SCHEMA,
-                ("stage", _REQUIRED_STRING),
+                ("stage", _STRING_REQUIRED),
                 ("archive_existing_versions", (_BOOL_TYPE,)),
             ],
         ),
@@ -516,7 +518,7 @@ _REQUESTS.update(
         "SetRegisteredModelTag": _message(
             "mlflow.SetRegisteredModelTag",
             [_NAME, _field("key", _STRING), _field("value", _STRING)],
-            schema=[_NAME_SCHEMA, ("key", _REQUIRED_STRING), ("value", (_STRING_TYPE,))],
+            schema=[_NAME_SCHEMA, ("key", _STRING_REQUIRED), ("value", (_STRING_TYPE,))],
         ),
         "SetModelVersionTag": _message(
             "mlflow.SetModelVersionTag",
@@ -524,34 +526,34 @@ _REQUESTS.update(
             schema=[
                 _NAME_SCHEMA,
                 _VERSION_SCHEMA,
-                ("key", _REQUIRED_STRING),
+                ("key", _STRING_REQUIRED),
                 ("value", (_STRING_TYPE,)),
             ],
         ),
         "DeleteRegisteredModelTag": _message(
             "mlflow.DeleteRegisteredModelTag",
             [_NAME, _field("key", _STRING)],
-            schema=[_NAME_SCHEMA, ("key", _REQUIRED_STRING)],
+            schema=[_NAME_SCHEMA, ("key", _STRING_REQUIRED)],
         ),
         "DeleteModelVersionTag": _message(
             "mlflow.DeleteModelVersionTag",
             [_NAME, _VERSION, _field("key", _STRING)],
-            schema=[_NAME_SCHEMA, _VERSION_SCHEMA, ("key", _REQUIRED_STRING)],
+            schema=[_NAME_SCHEMA, _VERSION_SCHEMA, ("key", _STRING_REQUIRED)],
         ),
         "SetRegisteredModelAlias": _message(
             "mlflow.SetRegisteredModelAlias",
             [_NAME, _field("alias", _STRING), _VERSION],
-            schema=[_NAME_SCHEMA, ("alias", _REQUIRED_STRING), _VERSION_SCHEMA],
+            schema=[_NAME_SCHEMA, ("alias", _STRING_REQUIRED), _VERSION_SCHEMA],
         ),
         "DeleteRegisteredModelAlias": _message(
             "mlflow.DeleteRegisteredModelAlias",
             [_NAME, _field("alias", _STRING)],
-            schema=[_NAME_SCHEMA, ("alias", _REQUIRED_STRING)],
+            schema=[_NAME_SCHEMA, ("alias", _STRING_REQUIRED)],
         ),
         "GetModelVersionByAlias": _message(
             "mlflow.GetModelVersionByAlias",
             [_NAME, _field("alias", _STRING)],
-            schema=[_NAME_SCHEMA, ("alias", _REQUIRED_STRING)],
+            schema=[_NAME_SCHEMA, ("alias", _STRING_REQUIRED)],
         ),
     }
 )
