@@ -45,6 +45,13 @@ from mlflow.entities import (
     RunOutputs,
     RunTag,
 )
+from mlflow.entities.model_registry import (
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
 from mlflow.exceptions import MlflowException
 from mlflow.protos import model_registry_pb2, service_pb2
 from mlflow.server import handlers
@@ -844,6 +851,37 @@ _experiments = st.builds(
     effective_trace_archival_retention=st.none() | _text,
 )
 _tokens = st.none() | _text
+_model_versions = st.builds(
+    ModelVersion,
+    _text,
+    st.integers(0, 10**6) | _text,
+    _int64,
+    last_updated_timestamp=st.none() | _int64,
+    description=st.none() | _text,
+    user_id=st.none() | _text,
+    current_stage=st.none() | st.sampled_from(["None", "Staging", "Production", "Archived"]),
+    source=st.none() | _text,
+    run_id=st.none() | _text,
+    status=st.sampled_from(["READY", "PENDING_REGISTRATION", "FAILED_REGISTRATION"]),
+    status_message=st.none() | _text,
+    tags=st.lists(st.builds(ModelVersionTag, _text, _text), max_size=2),
+    run_link=st.none() | _text,
+    aliases=st.lists(_text, max_size=2),
+)
+_registered_models = st.builds(
+    RegisteredModel,
+    _text,
+    creation_timestamp=st.none() | _int64,
+    last_updated_timestamp=st.none() | _int64,
+    description=st.none() | _text,
+    latest_versions=st.none() | st.lists(_model_versions, max_size=2),
+    tags=st.lists(st.builds(RegisteredModelTag, _text, _text), max_size=2),
+    aliases=st.lists(
+        st.builds(RegisteredModelAlias, _text, st.integers(0, 10**6) | _text), max_size=2
+    ),
+    deployment_job_id=st.none() | _text,
+    deployment_job_state=st.none() | st.sampled_from(["NOT_SET_UP", "CONNECTED", "NOT_FOUND"]),
+)
 
 
 def same_json(codec, ours, message):
@@ -887,6 +925,40 @@ def test_metric_history_like_message_to_json(codec, metrics, token):
 def test_update_run_like_message_to_json(codec, run_info):
     response = service_pb2.UpdateRun.Response(run_info=run_info.to_proto())
     same_json(codec, codec.update_run_response(run_info), response)
+
+
+@_SETTINGS
+@given(model=_registered_models, models=st.lists(_registered_models, max_size=3), token=_tokens)
+def test_registered_models_like_message_to_json(codec, model, models, token):
+    response = model_registry_pb2.GetRegisteredModel.Response(registered_model=model.to_proto())
+    same_json(codec, codec.registered_model_response(model), response)
+    response = model_registry_pb2.SearchRegisteredModels.Response()
+    response.registered_models.extend([m.to_proto() for m in models])
+    if token:
+        response.next_page_token = token
+    same_json(codec, codec.search_registered_models_response(models, token), response)
+
+
+@_SETTINGS
+@given(version=_model_versions, versions=st.lists(_model_versions, max_size=3), token=_tokens)
+def test_model_versions_like_message_to_json(codec, version, versions, token):
+    response = model_registry_pb2.GetModelVersion.Response(model_version=version.to_proto())
+    same_json(codec, codec.model_version_response(version), response)
+    response = model_registry_pb2.GetLatestVersions.Response()
+    response.model_versions.extend([v.to_proto() for v in versions])
+    same_json(codec, codec.latest_versions_response(versions), response)
+    response = model_registry_pb2.SearchModelVersions.Response()
+    response.model_versions.extend([v.to_proto() for v in versions])
+    if token:
+        response.next_page_token = token
+    same_json(codec, codec.search_model_versions_response(versions, token), response)
+
+
+@_SETTINGS
+@given(uri=_text)
+def test_download_uri_like_message_to_json(codec, uri):
+    response = model_registry_pb2.GetModelVersionDownloadUri.Response(artifact_uri=uri)
+    same_json(codec, codec.download_uri_response(uri), response)
 
 
 @_SETTINGS
