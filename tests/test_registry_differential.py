@@ -792,7 +792,7 @@ on_sqlite = pytest.mark.parametrize("dialect", ["sqlite"], indirect=True)
 def test_stock_against_stock_is_clean(differential):
     """Normalisation must not report differences between two stock stores."""
     diff = differential(SqlAlchemyStore, SqlAlchemyStore)
-    diff.apply_all(SCENARIOS["aliases"] + SCENARIOS["stages"] + _search_setup())
+    diff.apply_all(SCENARIOS["aliases"] + _search_setup())
     diff.apply_all([op("search_registered_models"), op("search_model_versions", max_results=5)])
     assert diff.problems() == []
 
