@@ -12,7 +12,7 @@ fast path to it:
   routes inside the app instead, ahead of the Flask mount and behind all of its middleware;
 * otherwise (gunicorn, waitress, or plugin hooks such as basic-auth's permission checks): our
   handlers as the Flask views of those endpoints, so every Flask hook still runs
-  (``flask_views``).
+  (``flask_views``); under uvicorn, ``asgi.BodyLimit`` in front keeps the body limit.
 
 No fast path (the app exactly as stock) with ``--artifacts-only``, outside the supported MLflow
 range, or when the backend store is not one we accelerate (a file store, an unknown dialect).
@@ -49,6 +49,9 @@ def create_app():
     flask_views.install(flask_app, {handler.__name__ for _, handler, _ in endpoints}, limit)
     if isinstance(app, flask.Flask) or _has_plugin_hooks(flask_app):
         mode = "through Flask, behind its request hooks"
+        if not isinstance(app, flask.Flask):
+            routes = {(method, path) for path, _, methods in endpoints for method in methods}
+            app = asgi.BodyLimit(app, routes, limit)
     else:
         table = asgi.endpoint_table(_with_our_handlers(endpoints), limit)
         stack = front.lean_stack(app, table)

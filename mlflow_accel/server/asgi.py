@@ -1,4 +1,5 @@
-"""The fast routes as ASGI endpoints, placed in MLflow's FastAPI app ahead of its Flask mount.
+"""The fast routes as ASGI endpoints, placed in MLflow's FastAPI app ahead of its Flask mount;
+and ``BodyLimit``, the same body limit in front of an app whose fast routes are Flask views.
 
 Being routes of that app, they sit behind everything it wraps its routes in: the security
 middleware (allowed hosts, CORS, security headers), the workspace middleware and any middleware
@@ -48,14 +49,48 @@ class FastEndpoint:
             status, data = await anyio.to_thread.run_sync(
                 fast_request.respond, self.handler, request
             )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [*_JSON_HEADERS, (b"content-length", str(len(data)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": data})
+        await _send_json(send, status, data)
+
+
+class BodyLimit:
+    """ASGI wrapper: the body of a fast route's request is read here, up to the limit, before
+    the app sees it; a larger one is answered 413 at once (a declared ``Content-Length`` over
+    the limit before anything is read). For apps whose fast routes are Flask views: MLflow's
+    WSGI bridge would otherwise read a body of any size whole before the view runs."""
+
+    def __init__(self, app, routes: set, max_body_size: int):
+        self.app = app
+        self.routes = routes  # {(method, path)}
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or (scope["method"], scope["path"]) not in self.routes:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        body = None
+        if declared is None or _fits(declared, self.max_body_size):
+            body = await _read_body(receive, self.max_body_size)
+        if body is None:
+            await _send_json(send, *request_body.too_large(self.max_body_size))
+            return
+        pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def replay():
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _send_json(send, status: int, data: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(len(data)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
 
 
 def _fits(declared: bytes, limit: int) -> bool:
