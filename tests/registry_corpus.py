@@ -492,6 +492,12 @@ SEARCHES = [
         [("max_results", "2"), ("page_token", "eyJvZmZzZXQiOiAtMX0=")],
     ),
     get("search models bad token", "registered-models/search", [("page_token", "garbage")]),
+    get(
+        "search models non-ASCII token",
+        "registered-models/search",
+        [("page_token", "\u00e9")],
+        expect=STOCK_500,
+    ),
     post("search models POST", "registered-models/search", {"max_results": 1}),
     get("search versions", "model-versions/search"),
     get("search versions name", "model-versions/search", [("filter", "name = 'm1'")], prefix=AJAX),

@@ -713,6 +713,18 @@ SEARCH_RUNS = [
         {"experiment_ids": ["{exp:e1}"], "page_token": "garbage"},
     ),
     post(
+        "search runs non-ASCII token",
+        "runs/search",
+        {"experiment_ids": ["{exp:e1}"], "page_token": "t\u00e9"},
+        expect=STOCK_500,
+    ),
+    post(
+        "search runs token of a JSON list",
+        "runs/search",
+        {"experiment_ids": ["{exp:e1}"], "page_token": "WzFd"},
+        expect=STOCK_500,
+    ),
+    post(
         "search runs max_results 0",
         "runs/search",
         {"experiment_ids": ["{exp:e1}"], "max_results": 0},
@@ -882,6 +894,12 @@ EXPERIMENT_READS = [
         {"max_results": 2, "order_by": ["name"], "page_token": "{token}"},
     ),
     post("search exps bad token", "experiments/search", {"max_results": 2, "page_token": "!!"}),
+    post(
+        "search exps non-ASCII token",
+        "experiments/search",
+        {"max_results": 2, "page_token": "\u00e9"},
+        expect=STOCK_500,
+    ),
     post("search exps max 50001", "experiments/search", {"max_results": 50001}),
     post("search exps max 0", "experiments/search", {"max_results": 0}),
 ]

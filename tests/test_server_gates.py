@@ -121,7 +121,10 @@ route_param = pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
 
 
 def test_route_table_is_what_the_server_accelerates():
-    """The table above is exactly ``mlflow-accel server --list-accelerated``: no route untested."""
+    """The table above and the registry's (``test_server_registry_gates``) are exactly
+    ``mlflow-accel server --list-accelerated``: no route untested."""
+    from tests.test_server_registry_gates import ROUTES as REGISTRY_ROUTES
+
     listed = subprocess.run(
         [sys.executable, "-m", "mlflow_accel.cli", "server", "--list-accelerated"],
         capture_output=True,
@@ -129,7 +132,7 @@ def test_route_table_is_what_the_server_accelerates():
         check=True,
     ).stdout.split()
     served = {(method, path) for method, path in zip(listed[0::3], listed[1::3], strict=True)}
-    assert served == {(route.method, route.path) for route in ROUTES}
+    assert served == {(route.method, route.path) for route in (*ROUTES, *REGISTRY_ROUTES)}
 
 
 # -- observing two servers ------------------------------------------------------------------------

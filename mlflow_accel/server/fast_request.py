@@ -2,7 +2,7 @@
 
 A handler takes a :class:`FastRequest` and returns the response message as a dict; ``respond``
 turns that into ``(status, body)``: MLflow's pretty JSON, or the error MLflow's server would
-send (same status, error code and message).
+send (same status, error code and message). ``page_token`` checks a search's page token.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import logging
 from typing import NamedTuple
 
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INTERNAL_ERROR
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
+from mlflow.utils.search_utils import SearchUtils
 
 from mlflow_accel._core import codec
 from mlflow_accel.server import request_body
@@ -41,6 +42,26 @@ def values_and_presence(message: str, request: FastRequest) -> tuple:
             return codec.parse_request_with_presence(message, codec.query_to_json(message, query))
     request_body.check_content_type(request.method, request.content_type)
     return codec.parse_request_with_presence(message, request_body.decode_json(request.body))
+
+
+def page_token(values: dict):
+    """The request's page token, or ``None``; one MLflow's token parser cannot read is refused.
+
+    MLflow's parser lets a ``ValueError`` (a non-ASCII token) or an ``AttributeError`` (a token
+    that decodes to JSON other than an object) escape: an HTML 500 from stock's handlers.
+    """
+    token = values["page_token"] or None
+    if token is not None:
+        try:
+            SearchUtils.parse_start_offset_from_page_token(token)
+        except MlflowException:
+            raise
+        except Exception:
+            raise MlflowException(
+                f"Invalid page token: {token!r} is not one a search returned.",
+                INVALID_PARAMETER_VALUE,
+            ) from None
+    return token
 
 
 def respond(handler, request: FastRequest) -> tuple[int, bytes]:

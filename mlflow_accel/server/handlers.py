@@ -124,7 +124,7 @@ def search_runs(request: FastRequest) -> dict:
         run_view_type=view_type,
         max_results=values["max_results"],
         order_by=values["order_by"],
-        page_token=values["page_token"] or None,
+        page_token=fast_request.page_token(values),
     )
     return codec.search_runs_response(runs, runs.token)
 
@@ -142,7 +142,7 @@ def get_metric_history(request: FastRequest) -> dict:
         values["run_id"] or values["run_uuid"],
         values["metric_key"],
         max_results=max_results,
-        page_token=values["page_token"] or None,
+        page_token=fast_request.page_token(values),
     )
     return codec.metric_history_response(metrics, metrics.token)
 
@@ -183,7 +183,7 @@ def search_experiments(request: FastRequest) -> dict:
         max_results=values["max_results"],
         order_by=values["order_by"],
         filter_string=values["filter"],
-        page_token=values["page_token"] or None,
+        page_token=fast_request.page_token(values),
     )
     return codec.search_experiments_response(experiments, experiments.token)
 

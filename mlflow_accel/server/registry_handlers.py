@@ -14,7 +14,7 @@ from mlflow.entities.model_registry import ModelVersionTag, RegisteredModelTag
 from mlflow_accel import _compat
 from mlflow_accel._core import codec
 from mlflow_accel.server import registry_webhooks as webhooks
-from mlflow_accel.server.fast_request import FastRequest, values, values_and_presence
+from mlflow_accel.server.fast_request import FastRequest, page_token, values, values_and_presence
 
 _store = _compat.server_registry_store
 
@@ -67,7 +67,7 @@ def search_registered_models(request: FastRequest) -> dict:
         filter_string=fields["filter"],
         max_results=fields["max_results"],
         order_by=fields["order_by"],
-        page_token=fields["page_token"] or None,
+        page_token=page_token(fields),
     )
     return codec.search_registered_models_response(found, found.token)
 
@@ -194,7 +194,7 @@ def search_model_versions(request: FastRequest) -> dict:
         filter_string=fields["filter"],
         max_results=fields["max_results"],
         order_by=fields["order_by"],
-        page_token=fields["page_token"] or None,
+        page_token=page_token(fields),
     )
     return codec.search_model_versions_response(found, found.token)
 

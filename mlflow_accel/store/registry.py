@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+import sqlalchemy
 from mlflow.entities.model_registry import (
     ModelVersion,
     ModelVersionTag,
@@ -70,6 +71,9 @@ _MODEL_ROW = f"SELECT {_MODEL_COLUMNS} FROM registered_models WHERE workspace = 
 _MODEL_TAGS = 'SELECT "key", value FROM registered_model_tags WHERE workspace = ? AND name = ?'
 _MODEL_ALIASES = (
     "SELECT alias, version FROM registered_model_aliases WHERE workspace = ? AND name = ?"
+)
+_ALIAS_TARGET = (
+    "SELECT version FROM registered_model_aliases WHERE workspace = ? AND name = ? AND alias = ?"
 )
 # No ORDER BY, as the ORM's relationship load: the latest version per stage is picked in the order
 # the database returns the model's versions, which is also the order of ``latest_versions``.
@@ -224,9 +228,9 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
     def get_registered_model(self, name):
         if self._tx is None:
             return super().get_registered_model(name)
-        _validate_model_name(name)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
+            _validate_model_name(name)
             name, created, updated, description = self._model_row(cursor, workspace, name)
             cursor.execute(self._sql(_MODEL_TAGS), (workspace, name))
             tags = [RegisteredModelTag(key, value) for key, value in cursor.fetchall()]
@@ -244,9 +248,9 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
     def get_latest_versions(self, name, stages=None):
         if self._tx is None:
             return super().get_latest_versions(name, stages)
-        _validate_model_name(name)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
+            _validate_model_name(name)
             self._model_row(cursor, workspace, name)
             rows = self._latest_version_rows(cursor, workspace, name)
             wanted = {get_canonical_stage(stage) for stage in (stages or ALL_STAGES)}
@@ -272,10 +276,10 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
     def get_model_version(self, name, version):
         if self._tx is None:
             return super().get_model_version(name, version)
-        _validate_model_name(name)
-        version = _validate_model_version(version)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
+            _validate_model_name(name)
+            version = _validate_model_version(version)
             row = self._version_row(cursor, workspace, name, version)
             aliases = self._aliases(cursor, workspace, name)
             return self._versions(cursor, workspace, [row], aliases)[0]
@@ -290,22 +294,23 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
             self._model_row(cursor, workspace, name)
-            aliases = self._aliases(cursor, workspace, name)
-            target = next((version for found, version in aliases if found == alias), None)
+            cursor.execute(self._sql(_ALIAS_TARGET), (workspace, name, alias))
+            target = cursor.fetchone()
             if target is None:
                 raise MlflowException(
                     f"Registered model alias {alias} not found.", INVALID_PARAMETER_VALUE
                 )
-            row = self._version_row(cursor, workspace, name, target)
+            aliases = self._aliases(cursor, workspace, name)
+            row = self._version_row(cursor, workspace, name, target[0])
             return self._versions(cursor, workspace, [row], aliases)[0]
 
     def get_model_version_download_uri(self, name, version):
         if self._tx is None:
             return super().get_model_version_download_uri(name, version)
-        _validate_model_name(name)
-        version = _validate_model_version(version)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
+            _validate_model_name(name)
+            version = _validate_model_version(version)
             self._version_row(cursor, workspace, name, version)
             cursor.execute(
                 self._sql(
@@ -353,8 +358,11 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
         )
         if page_token:
             query = query.offset(offset)
-        with (self.read_engine or self.engine).connect() as connection:
-            rows = connection.execute(query).all()
+        try:
+            with (self.read_engine or self.engine).connect() as connection:
+                rows = connection.execute(query).all()
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            raise self._tx.to_mlflow(error) from error
         token = None
         if len(rows) == max_results + 1:
             token = SearchUtils.create_page_token(offset + max_results)
