@@ -31,6 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
+from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistryStore
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 DIALECTS = ("sqlite", "postgresql", "mysql")
@@ -62,8 +63,9 @@ class ServerUnavailable(Exception):
 
 
 def dispose_engines(uri: str) -> None:
-    """Dispose and forget every engine MLflow (or a subclass store) cached for ``uri``."""
-    classes = [SqlAlchemyStore]
+    """Dispose and forget every engine MLflow's tracking and registry stores (or subclasses)
+    cached for ``uri``."""
+    classes = [SqlAlchemyStore, RegistryStore]
     for cls in classes:
         classes.extend(cls.__subclasses__())
     seen = set()

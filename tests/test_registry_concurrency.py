@@ -27,7 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
 
 from mlflow_accel.store.registry import AccelRegistryStore
-from tests.test_registry_differential import _dispose_registry_engines
+from tests.databases import dispose_engines
 
 THREADS = 8
 PER_THREAD = 10
@@ -114,7 +114,7 @@ def store_on(new_database):
 
     yield make
     for uri in uris:
-        _dispose_registry_engines(uri)
+        dispose_engines(uri)
 
 
 def test_accel_numbers_versions_one_to_n(store_on):

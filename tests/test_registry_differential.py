@@ -32,7 +32,12 @@ from mlflow.store.model_registry.sqlalchemy_workspace_store import WorkspaceAwar
 from mlflow.utils.workspace_context import WorkspaceContext
 
 from mlflow_accel.store.registry import AccelRegistryStore, AccelWorkspaceRegistryStore
-from tests.databases import _database_error_text, differences, table_differences
+from tests.databases import (
+    _database_error_text,
+    differences,
+    dispose_engines,
+    table_differences,
+)
 
 T0 = 1_600_000_000_000
 RUN_A = "a" * 32  # the registry store never checks that a run exists
@@ -74,18 +79,6 @@ def _patch_clock(monkeypatch, clock: Clock) -> None:
             name == stock_module.__name__ or name.startswith("mlflow_accel.store")
         ):
             monkeypatch.setattr(module, "get_current_time_millis", clock, raising=False)
-
-
-def _dispose_registry_engines(uri: str) -> None:
-    """Dispose the engines the registry stores cached for ``uri`` (``tests.databases``'
-    ``dispose_engines`` knows the tracking store's cache only)."""
-    classes = [SqlAlchemyStore]
-    for cls in classes:
-        classes.extend(cls.__subclasses__())
-    for cls in classes:
-        engine = cls.__dict__.get("_engine_map", {}).pop(uri, None)
-        if engine is not None:
-            engine.dispose()
 
 
 # -- comparable forms ----------------------------------------------------------------------------
@@ -296,7 +289,7 @@ def differential(new_database, monkeypatch):
 
     yield build
     for uri in uris:
-        _dispose_registry_engines(uri)
+        dispose_engines(uri)
 
 
 # -- hand-written scenarios ----------------------------------------------------------------------
