@@ -34,7 +34,7 @@ def test_concurrent_clients_lose_and_duplicate_nothing(server):
     acknowledged = sum(w.acknowledged for w in load.writes)
     print(f"{len(load.writes)} writes ({acknowledged} acknowledged), {len(load.reads)} reads")
     assert acknowledged >= 5 * load.clients, "the load did not load"
-    assert not reliability.unexpected_answers(load), reliability.unexpected_answers(load)
-    assert "database is locked" not in running.log_text()
     problems = reliability.check_database(uri, load.writes, load.runs)
     assert not problems, "\n".join(problems[:20])
+    assert not reliability.unexpected_answers(load), reliability.unexpected_answers(load)
+    assert "database is locked" not in running.log_text()
