@@ -715,21 +715,29 @@ class Normaliser:
         return out
 
 
-def dump_tables(uri: str, norm: Normaliser) -> dict:
-    """Every row of the tracking tables (normalised, sorted), and row counts of all others."""
+REGISTRY_TABLES = (
+    "registered_models",
+    "registered_model_tags",
+    "model_versions",
+    "model_version_tags",
+    "registered_model_aliases",
+)
+
+
+def dump_tables(uri: str, norm: Normaliser | None = None, tables=TRACKING_TABLES) -> dict:
+    """Every row of ``tables`` (normalised by ``norm`` if given, sorted), and row counts of all
+    other tables."""
     engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            names = sorted(sa.inspect(conn).get_table_names())
             content = {}
-            for table in names:
-                if table in TRACKING_TABLES:
+            for table in sorted(sa.inspect(conn).get_table_names()):
+                if table in tables:
                     result = conn.exec_driver_sql(f"SELECT * FROM {table}")
                     columns = list(result.keys())
-                    rows = [
-                        norm.row(table, dict(zip(columns, r, strict=True)))
-                        for r in result.fetchall()
-                    ]
+                    rows = [dict(zip(columns, r, strict=True)) for r in result.fetchall()]
+                    if norm is not None:
+                        rows = [norm.row(table, row) for row in rows]
                     content[table] = sorted(rows, key=repr)
                 else:
                     count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()

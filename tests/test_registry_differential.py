@@ -33,9 +33,11 @@ from mlflow.utils.workspace_context import WorkspaceContext
 
 from mlflow_accel.store.registry import AccelRegistryStore, AccelWorkspaceRegistryStore
 from tests.databases import (
+    REGISTRY_TABLES,
     _database_error_text,
     differences,
     dispose_engines,
+    dump_tables,
     table_differences,
 )
 
@@ -43,13 +45,6 @@ T0 = 1_600_000_000_000
 RUN_A = "a" * 32  # the registry store never checks that a run exists
 RUN_B = "b" * 32
 PROMPT = "mlflow.prompt.is_prompt"
-REGISTRY_TABLES = (
-    "registered_models",
-    "registered_model_tags",
-    "model_versions",
-    "model_version_tags",
-    "registered_model_aliases",
-)
 
 
 def op(kind: str, **kwargs) -> tuple:
@@ -120,22 +115,7 @@ def canonical_error(e: BaseException) -> list:
 
 def dump_registry(uri: str) -> dict:
     """Every row of the registry tables (sorted), and row counts of all other tables."""
-    engine = sa.create_engine(uri, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            content = {}
-            for table in sorted(sa.inspect(conn).get_table_names()):
-                if table in REGISTRY_TABLES:
-                    result = conn.exec_driver_sql(f"SELECT * FROM {table}")
-                    columns = list(result.keys())
-                    rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-                    content[table] = sorted(rows, key=repr)
-                else:
-                    count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar()
-                    content[table] = f"{count} rows"
-            return content
-    finally:
-        engine.dispose()
+    return dump_tables(uri, tables=REGISTRY_TABLES)
 
 
 # -- the operations ------------------------------------------------------------------------------
