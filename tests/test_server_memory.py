@@ -1,6 +1,7 @@
 """Memory: ``mlflow-accel server`` under steady load keeps its workers' memory flat.
 
-Per dialect: one server (``--workers 2``) takes the reliability load (``tests/reliability.py``).
+One server (``--workers 2``) per dialect — SQLite only in the default size, every dialect in the
+long mode — takes the reliability load (``tests/reliability.py``).
 After ``SIZE.memory_warmup`` seconds (imports done, pools filled, caches and allocator arenas
 at their working size) the resident set size of each uvicorn worker is sampled from ``/proc``
 every ``SAMPLE_EVERY`` seconds for ``SIZE.memory_seconds``. A worker's growth is the median of
@@ -27,12 +28,20 @@ from pathlib import Path
 import pytest
 
 from tests import reliability
+from tests.databases import DIALECTS
 
 SAMPLE_EVERY = 0.5
 GROWTH_FLOOR = 8 * 2**20
 LEAK_PER_REQUEST = 2**10
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+    # The memory a worker holds does not depend on the database driver much, and each dialect
+    # costs a server boot: the default size (CI) samples SQLite, the long mode all three.
+    pytest.mark.parametrize(
+        "dialect", DIALECTS if reliability.LONG else ["sqlite"], indirect=True, scope="module"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
