@@ -79,7 +79,7 @@ _ALIAS_TARGET = (
 # the database returns the model's versions, which is also the order of ``latest_versions``.
 _MODEL_VERSIONS = f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE workspace = ? AND name = ?"
 _VERSION_ROW = (
-    f"SELECT {_VERSION_COLUMNS} FROM model_versions"
+    "SELECT {columns} FROM model_versions"
     " WHERE workspace = ? AND name = ? AND version = ? AND current_stage <> ?"
 )
 _VERSION_TAGS = (
@@ -257,8 +257,10 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             rows = [row for row in rows if row[6] in wanted]
             return self._versions(cursor, workspace, rows, self._aliases(cursor, workspace, name))
 
-    def _version_row(self, cursor, workspace, name, version):
-        cursor.execute(self._sql(_VERSION_ROW), (workspace, name, version, STAGE_DELETED_INTERNAL))
+    def _version_row(self, cursor, workspace, name, version, columns=_VERSION_COLUMNS):
+        """The ``columns`` of a live version, or MLflow's not-found / duplicate errors."""
+        statement = _VERSION_ROW.format(columns=columns)
+        cursor.execute(self._sql(statement), (workspace, name, version, STAGE_DELETED_INTERNAL))
         rows = cursor.fetchall()
         if not rows:
             raise MlflowException(
@@ -311,15 +313,9 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
         with self._tx.read() as cursor:
             _validate_model_name(name)
             version = _validate_model_version(version)
-            self._version_row(cursor, workspace, name, version)
-            cursor.execute(
-                self._sql(
-                    "SELECT storage_location, source FROM model_versions"
-                    " WHERE workspace = ? AND name = ? AND version = ?"
-                ),
-                (workspace, name, version),
+            storage_location, source = self._version_row(
+                cursor, workspace, name, version, "storage_location, source"
             )
-            storage_location, source = cursor.fetchone()
         return storage_location or source
 
     def search_registered_models(
