@@ -21,7 +21,7 @@ whose bytecode it instruments; the compiled core runs beside it on every input):
 
 Without atheris the same command runs a plain random-mutation loop over the corpus
 (``-max_total_time`` and ``-runs`` honoured), saving any failing input as ``crash-<sha1>``.
-``tests/test_fuzz_corpus.py`` replays every corpus file in the normal test run.
+``tests/core/test_fuzz_corpus.py`` replays every corpus file in the normal test run.
 """
 
 from __future__ import annotations

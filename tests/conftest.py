@@ -18,7 +18,7 @@ import os
 import pytest
 from hypothesis import settings
 
-from tests.databases import (
+from tests.support.databases import (
     DIALECTS,
     FreshDatabases,
     Servers,

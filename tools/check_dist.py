@@ -47,7 +47,7 @@ SDIST_REQUIRED = (
     f"{PACKAGE}/_core/__init__.py",
     f"{PACKAGE}/_core/_cython_shim.py",
     "tests/__init__.py",
-    "tests/core_impls.py",
+    "tests/support/core_impls.py",
     "examples/quickstart.py",
 )
 EXTENSION_RE = re.compile(r"^(?P<stem>[^.]+)\.[^/]*(\.so|\.pyd)$")

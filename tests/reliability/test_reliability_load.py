@@ -3,8 +3,8 @@ keeps every acknowledged write, also when it is killed with SIGKILL in the middl
 
 One server per dialect (``--workers 2``, a fresh database), shared by both tests (a server boot
 is most of their cost). ``SIZE.clients`` client threads log into their own runs and a few shared
-ones (``tests/reliability.py``): batches of metrics (steps, timestamps, NaN, infinities), params
-and tags, single metrics, params and tags, reads, and batches refused by design.
+ones (``tests/support/reliability.py``): batches of metrics (steps, timestamps, NaN, infinities),
+params and tags, single metrics, params and tags, reads, and batches refused by design.
 
 Load without loss: after ``SIZE.load_seconds`` every request got its designed answer (no 5xx,
 no "database is locked" on SQLite, no timeout), and the tables, read straight from the database,
@@ -31,7 +31,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests import reliability
+from tests.support import reliability
 
 AFTER_RESTART_SECONDS = 2.0
 LOAD_TIMEOUT = 60.0

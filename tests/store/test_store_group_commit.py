@@ -17,7 +17,7 @@ from mlflow.exceptions import MlflowException
 
 from mlflow_accel.store.group_commit import GroupCommit
 from mlflow_accel.store.tracking import AccelTrackingStore
-from tests.databases import dispose_engines
+from tests.support.databases import dispose_engines
 
 WRITERS = 8
 

@@ -1,11 +1,11 @@
 """Database outages: under load, a server that loses its database answers 503 and recovers alone.
 
-PostgreSQL and MariaDB only (SQLite has no connection to cut). The shared database servers are
-never restarted: a ``FaultProxy`` (``tests/fault_proxy.py``) sits between the tracking servers
-and the database, and ``pause()`` cuts every connection and refuses new ones. An
-``mlflow-accel server`` (``--workers 2``) and a stock ``mlflow server`` (``--workers 1``), each on
-its own fresh database behind the same proxy, take the reliability load (``tests/reliability.py``)
-through one outage: ``SIZE.outage_phases`` seconds before, during and after it.
+PostgreSQL and MariaDB only (SQLite has no connection to cut). The shared database servers are never
+restarted: a ``FaultProxy`` (``tests/support/fault_proxy.py``) sits between the tracking servers and
+the database, and ``pause()`` cuts every connection and refuses new ones. An ``mlflow-accel server``
+(``--workers 2``) and a stock ``mlflow server`` (``--workers 1``), each on its own fresh database
+behind the same proxy, take the reliability load (``tests/support/reliability.py``) through one
+outage: ``SIZE.outage_phases`` seconds before, during and after it.
 
 mlflow-accel must:
 - while the database is down, answer MLflow's JSON 503 ``TEMPORARILY_UNAVAILABLE`` to every
@@ -42,9 +42,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from tests import reliability
-from tests.databases import MYSQL_ADMIN_URI, POSTGRES_ADMIN_URI
-from tests.fault_proxy import FaultProxy
+from tests.support import reliability
+from tests.support.databases import MYSQL_ADMIN_URI, POSTGRES_ADMIN_URI
+from tests.support.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.parametrize("dialect", ["postgresql", "mysql"], indirect=True)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.core_impls import implementations
+from tests.support.core_impls import implementations
 
 MAX = 1.7976931348623157e308
 

@@ -17,7 +17,7 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag, ViewType
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 from mlflow_accel.store.tracking import AccelTrackingStore
-from tests.databases import Normaliser, differences
+from tests.support.databases import Normaliser, differences
 
 T0 = 1_700_000_000_000
 NAN, INF = float("nan"), float("inf")

@@ -25,8 +25,8 @@ from typing import NamedTuple
 import pytest
 import requests
 
-from tests import servers
-from tests.databases import FreshDatabases, ServerUnavailable
+from tests.support import servers
+from tests.support.databases import FreshDatabases, ServerUnavailable
 
 TS = 1_700_000_000_000
 ADMIN_PASSWORD = "admin-password-1234"
@@ -123,7 +123,7 @@ route_param = pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
 def test_route_table_is_what_the_server_accelerates():
     """The table above and the registry's (``test_server_registry_gates``) are exactly
     ``mlflow-accel server --list-accelerated``: no route untested."""
-    from tests.test_server_registry_gates import ROUTES as REGISTRY_ROUTES
+    from tests.server.test_server_registry_gates import ROUTES as REGISTRY_ROUTES
 
     listed = subprocess.run(
         [sys.executable, "-m", "mlflow_accel.cli", "server", "--list-accelerated"],

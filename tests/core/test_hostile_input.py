@@ -78,8 +78,8 @@ def _bounded(seconds: float = SLOW_SECONDS):
 
 
 def test_both_implementations_under_test():
-    """As ``tests/core_impls.py``: the compiled build is compared wherever it is built, and must
-    be under ``MLFLOW_ACCEL_REQUIRE_EXTENSIONS=1`` (CI)."""
+    """As ``tests/support/core_impls.py``: the compiled build is compared wherever it is built, and
+    must be under ``MLFLOW_ACCEL_REQUIRE_EXTENSIONS=1`` (CI)."""
     if os.environ.get("MLFLOW_ACCEL_REQUIRE_EXTENSIONS"):
         assert [name for name, _, _ in IMPLEMENTATIONS] == ["pure", "compiled"]
     assert "LogBatch" in MESSAGES and "SearchExperiments" in MESSAGES

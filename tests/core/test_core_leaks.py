@@ -43,7 +43,7 @@ from mlflow.entities.model_registry import ModelVersion, RegisteredModel, Regist
 from mlflow.exceptions import MlflowException
 
 from mlflow_accel import _core
-from tests.core_impls import implementations
+from tests.support.core_impls import implementations
 
 WARMUP = 10
 ROUNDS = 60
@@ -54,7 +54,7 @@ GROWTH_BOUND = 1024
 
 
 KINDS = [param.id for param in implementations("codec")]  # "pure", and "compiled" where built
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load(kind: str) -> tuple:
@@ -210,7 +210,7 @@ def measured() -> dict:
     processes = {}
     for kind in KINDS:
         code = (
-            "import json; from tests.test_core_leaks import load, measure; "
+            "import json; from tests.core.test_core_leaks import load, measure; "
             f"print(json.dumps(measure(load({kind!r}))))"
         )
         processes[kind] = subprocess.Popen(

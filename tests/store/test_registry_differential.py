@@ -32,7 +32,7 @@ from mlflow.store.model_registry.sqlalchemy_workspace_store import WorkspaceAwar
 from mlflow.utils.workspace_context import WorkspaceContext
 
 from mlflow_accel.store.registry import AccelRegistryStore, AccelWorkspaceRegistryStore
-from tests.databases import (
+from tests.support.databases import (
     REGISTRY_TABLES,
     _database_error_text,
     differences,

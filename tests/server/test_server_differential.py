@@ -1,11 +1,11 @@
 """HTTP differential test: ``mlflow-accel server`` must answer like stock ``mlflow server``.
 
 One stock and one accel server per dialect, each on its own fresh database, receive the same
-ordered request corpus (``tests/server_corpus.py``) as raw HTTP, each server's sequence on its
-own thread. Every response is compared: status, content type and body, after mapping run and
+ordered request corpus (``tests/support/server_corpus.py``) as raw HTTP, each server's sequence
+on its own thread. Every response is compared: status, content type and body, after mapping run and
 experiment ids to the corpus' symbolic names, server-chosen times to ``<now>`` and generated run
 names to ``<name generated for ...>``. Afterwards the two databases' whole content is compared
-(``tests.databases.dump_tables``) so a wrong side-write cannot hide behind a right answer.
+(``tests.support.databases.dump_tables``) so a wrong side-write cannot hide behind a right answer.
 
 Deliberate differences are asserted as such: ``STOCK_500`` and ``HALF_PARSED`` requests (stock
 crashes or acts on a half-parsed message, accel refuses with a JSON 400) and the request body
@@ -24,15 +24,15 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests import servers
-from tests.databases import (
+from tests.support import servers
+from tests.support.databases import (
     Normaliser,
     _database_error_text,
     differences,
     dump_tables,
     table_differences,
 )
-from tests.server_corpus import (
+from tests.support.server_corpus import (
     API,
     CORPUS,
     HALF,
@@ -47,7 +47,7 @@ from tests.server_corpus import (
 MAX_BODY = 1_000_000  # the accel server's --max-body-size; the corpus stays well under it
 _NOW_FLOOR = int(time.time() * 1000) - 3_600_000  # corpus times are years older than this
 _TIME_KEYS = {"start_time", "end_time", "creation_time", "last_update_time", "deleted_time"}
-_DATABASE_NAME = re.compile(r"mlfa_\d+_[0-9a-f]+_\d+")  # tests.databases' clone names
+_DATABASE_NAME = re.compile(r"mlfa_\d+_[0-9a-f]+_\d+")  # tests.support.databases' clone names
 _PLACEHOLDER = re.compile(rb"\{(run|exp):([\w-]+)\}|\{token\}")
 #: Same hash seed in both servers: MLflow's messages list Python sets in iteration order.
 _SERVER_ENV = {"PYTHONHASHSEED": "0"}
@@ -187,8 +187,8 @@ def test_response(outcomes, req):
     if req.expect == SAME:
         assert stock == accel, "\n".join(differences(stock, accel))
         return
-    # Documented exceptions (see tests/server_corpus.py): stock crashes with a 500, or acts on
-    # a half-parsed message (200); accel refuses with a JSON 400 either way.
+    # Documented exceptions (see tests/support/server_corpus.py): stock crashes with a 500, or acts
+    # on a half-parsed message (200); accel refuses with a JSON 400 either way.
     assert stock["status"] == {STOCK_500: 500, HALF_PARSED: 200}[req.expect], stock
     assert accel["status"] == 400, accel
     assert accel["content-type"] == JSON_TYPE

@@ -1,9 +1,9 @@
 """Basic-auth permissions and ``--artifacts-only`` on every registry route, identical to stock.
 
-Differential, with the machinery of ``tests/test_server_gates.py`` (its ``Launcher`` boots the
-same "basic-auth" and "artifacts-only" configurations, its ``Pair`` sends each request to a stock
-and an accel server and masks ids and times): every registry route (both API prefixes) gets the
-same status, body and headers from both servers, for each user and registered model:
+Differential, with the machinery of ``tests/server/test_server_gates.py`` (its ``Launcher`` boots
+the same "basic-auth" and "artifacts-only" configurations, its ``Pair`` sends each request to a
+stock and an accel server and masks ids and times): every registry route (both API prefixes) gets
+the same status, body and headers from both servers, for each user and registered model:
 
 - nobody logged in: 401 with stock's ``WWW-Authenticate``;
 - alice on admin's model she has no permission on: 403 (creating a model and searching, which
@@ -22,7 +22,7 @@ import itertools
 
 import pytest
 
-from tests.test_server_gates import CREDENTIALS, Launcher, Route, assert_same
+from tests.server.test_server_gates import CREDENTIALS, Launcher, Route, assert_same
 
 MODEL = {"name": "{model}"}
 VERSION = {"name": "{model}", "version": "1"}

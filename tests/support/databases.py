@@ -439,7 +439,7 @@ class MysqlServer(_NetworkServer):
             if others:
                 raise NotImplementedError(
                     f"template {t} has views/routines/events; the MySQL cloner copies tables "
-                    "and triggers only: extend tests/databases.py"
+                    "and triggers only: extend tests/support/databases.py"
                 )
             self._create_database = rows(f"SHOW CREATE DATABASE `{t}`")[0][1]
             tables = rows(

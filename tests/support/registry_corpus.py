@@ -4,10 +4,10 @@
 MLflow serves (``registered-models/…``, ``model-versions/…``, ``webhooks``; under
 ``/api/2.0/mlflow/`` and ``/ajax-api/2.0/mlflow/``, with the methods of MLflow's ``get_endpoints``:
 GET, POST, PATCH, DELETE), valid and invalid, building its own state as it goes. Requests are
-``tests.server_corpus.Req`` and use its conventions: ``{run:NAME}`` / ``{exp:NAME}`` name what an
-earlier request bound, ``{token}`` is the previous response's ``next_page_token``, and ``expect``
-says how stock's and accel's answers must relate (``SAME``, or ``STOCK_500``: stock crashes with an
-HTTP 500, accel answers a JSON 400 ``INVALID_PARAMETER_VALUE``).
+``tests.support.server_corpus.Req`` and use its conventions: ``{run:NAME}`` / ``{exp:NAME}`` name
+what an earlier request bound, ``{token}`` is the previous response's ``next_page_token``, and
+``expect`` says how stock's and accel's answers must relate (``SAME``, or ``STOCK_500``: stock
+crashes with an HTTP 500, accel answers a JSON 400 ``INVALID_PARAMETER_VALUE``).
 
 Registered models and versions are named by the corpus itself, so only runs need binding.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.server_corpus import AJAX, API, JSON_TYPE, SAME, STOCK_500, T0, Req, get, post
+from tests.support.server_corpus import AJAX, API, JSON_TYPE, SAME, STOCK_500, T0, Req, get, post
 
 PROMPT = "mlflow.prompt.is_prompt"
 RUN_R0 = "{run:r0}"

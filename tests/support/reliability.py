@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import requests
 import sqlalchemy as sa
 
-from tests import servers
+from tests.support import servers
 
 LONG = os.environ.get("MLFLOW_ACCEL_LONG") == "1"
 

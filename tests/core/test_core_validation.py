@@ -9,7 +9,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.utils import validation as stock
 
-from tests.core_impls import implementations
+from tests.support.core_impls import implementations
 
 
 @pytest.fixture(scope="module", params=implementations("validation"))

@@ -1,7 +1,7 @@
 """Memory: ``mlflow-accel server`` under steady load keeps its workers' memory flat.
 
 One server (``--workers 2``) per dialect — SQLite only in the default size, every dialect in the
-long mode — takes the reliability load (``tests/reliability.py``).
+long mode — takes the reliability load (``tests/support/reliability.py``).
 After ``SIZE.memory_warmup`` seconds (imports done, pools filled, caches and allocator arenas
 at their working size) the resident set size of each uvicorn worker is sampled from ``/proc``
 every ``SAMPLE_EVERY`` seconds for ``SIZE.memory_seconds``. A worker's growth is the median of
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import reliability
-from tests.databases import DIALECTS
+from tests.support import reliability
+from tests.support.databases import DIALECTS
 
 SAMPLE_EVERY = 0.5
 GROWTH_FLOOR = 8 * 2**20

@@ -1,12 +1,12 @@
 """HTTP differential of the model registry: ``mlflow-accel server`` answers like ``mlflow server``.
 
-One stock and one accel server per dialect (``tests/servers.py``, each on its own fresh database;
-all dialects boot at once), seen through ``tests/test_server_differential.py``'s ``Side``, receive
-the registry corpus (``tests/registry_corpus.py``: every registry route, GET/POST/PATCH/DELETE,
-API and AJAX prefixes, bad inputs) as raw HTTP, each server's sequence on its own thread. Every
-response is compared (status, content type, body with run ids mapped to the corpus' names and
-server-chosen times and webhook ids masked); then both databases: the tracking tables as the
-tracking differential compares them, and every row of the registry tables.
+One stock and one accel server per dialect (``tests/support/servers.py``, each on its own fresh
+database; all dialects boot at once), seen through ``tests/server/test_server_differential.py``'s
+``Side``, receive the registry corpus (``tests/support/registry_corpus.py``: every registry route,
+GET/POST/PATCH/DELETE, API and AJAX prefixes, bad inputs) as raw HTTP, each server's sequence on its
+own thread. Every response is compared (status, content type, body with run ids mapped to the
+corpus' names and server-chosen times and webhook ids masked); then both databases: the tracking
+tables as the tracking differential compares them, and every row of the registry tables.
 
 Webhooks: before the corpus runs, each server gets a webhook (with a secret) subscribed to every
 registry and prompt event, pointing at a small HTTP receiver of this test. Every event the corpus
@@ -30,12 +30,17 @@ import pytest
 import requests
 from mlflow.webhooks.delivery import _generate_hmac_signature
 
-from tests import servers
-from tests.databases import FreshDatabases, ServerUnavailable, differences, table_differences
-from tests.registry_corpus import REGISTRY_CORPUS
-from tests.server_corpus import API, JSON_TYPE, SAME
-from tests.test_registry_differential import dump_registry
-from tests.test_server_differential import _NOW_FLOOR, Side
+from tests.server.test_server_differential import _NOW_FLOOR, Side
+from tests.store.test_registry_differential import dump_registry
+from tests.support import servers
+from tests.support.databases import (
+    FreshDatabases,
+    ServerUnavailable,
+    differences,
+    table_differences,
+)
+from tests.support.registry_corpus import REGISTRY_CORPUS
+from tests.support.server_corpus import API, JSON_TYPE, SAME
 
 SECRET = "webhook-secret-1234"
 #: Every event a registry route may deliver (MLflow's VALID_ENTITY_ACTIONS for the registry).
@@ -254,8 +259,8 @@ def test_response(outcomes, req):
     if req.expect == SAME:
         assert stock == accel, "\n".join(differences(stock, accel))
         return
-    # Documented exception (tests/registry_corpus.py): stock crashes with an HTTP 500 on a body
-    # that is not a JSON object; accel refuses it with a clear JSON 400.
+    # Documented exception (tests/support/registry_corpus.py): stock crashes with an HTTP 500 on a
+    # body that is not a JSON object; accel refuses it with a clear JSON 400.
     assert stock["status"] == 500, stock
     assert accel["status"] == 400, accel
     assert accel["content-type"] == JSON_TYPE

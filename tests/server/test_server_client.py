@@ -22,8 +22,8 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag, ViewType
 from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
-from tests import servers
-from tests.databases import Normaliser
+from tests.support import servers
+from tests.support.databases import Normaliser
 
 TS = 1_700_000_000_000
 KINDS = ("stock", "accel")

@@ -27,7 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
 
 from mlflow_accel.store.registry import AccelRegistryStore
-from tests.databases import dispose_engines
+from tests.support.databases import dispose_engines
 
 THREADS = 8
 PER_THREAD = 10

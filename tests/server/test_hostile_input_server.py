@@ -1,10 +1,10 @@
 """Bodies over the size limit are refused before being read whole, on a real server.
 
-``tests/test_server_differential.py`` already proves, next to stock, that on the default mount a
-declared ``Content-Length`` over ``--max-body-size`` gets the JSON 413 before any body byte is
-sent, and that a finished chunked body one byte over the limit gets it too. What it does not
-prove, this module does, with a raw socket client against ``mlflow-accel server
---max-body-size 1000`` on a fresh SQLite database:
+``tests/server/test_server_differential.py`` already proves, next to stock, that on the default
+mount a declared ``Content-Length`` over ``--max-body-size`` gets the JSON 413 before any body byte
+is sent, and that a finished chunked body one byte over the limit gets it too. What it does not
+prove, this module does, with a raw socket client against ``mlflow-accel server --max-body-size
+1000`` on a fresh SQLite database:
 
 - a chunked body that never ends gets the 413 while the client is still sending: the server
   stops reading at the limit (the client has sent at most a few kilobytes);
@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests import servers
-from tests.databases import FreshDatabases
+from tests.support import servers
+from tests.support.databases import FreshDatabases
 
 LIMIT = 1000
 API = "/api/2.0/mlflow/"

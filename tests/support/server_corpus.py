@@ -1,4 +1,4 @@
-"""The request corpus of the HTTP differential test (``tests/test_server_differential.py``).
+"""The request corpus of the HTTP differential test (``tests/server/test_server_differential.py``).
 
 ``CORPUS`` is one ordered sequence of raw HTTP requests, valid and invalid, that builds its own
 state (experiments, runs, metrics, deleted entities) as it goes. Ids differ between servers, so
@@ -27,7 +27,7 @@ SAME = "same"
 #: Deliberate: stock crashes with an HTTP 500 (HTML or JSON); accel refuses with a JSON 400
 #: ``INVALID_PARAMETER_VALUE`` instead.
 STOCK_500 = "stock 500, accel JSON 400"
-#: Deliberate (the codec's contract, tests/test_codec.py): protobuf's ParseDict fails part-way,
+#: Deliberate (the codec's contract, tests/core/test_codec.py): protobuf's ParseDict fails part-way,
 #: stock carries on with the half-parsed message (a NaN literal is logged as 0.0 at timestamp 0,
 #: an unparsable max_results is ignored); accel refuses with a 400 and ParseDict's message.
 HALF_PARSED = "stock acts on a half-parsed message, accel JSON 400"

@@ -1,11 +1,11 @@
 """Differential tests: ``AccelTrackingStore`` must answer exactly like MLflow's ``SqlAlchemyStore``.
 
-Each test applies one sequence of operations to a stock store and to an accel store, each on its
-own fresh clone of the same migrated database (same dialect), and compares, after normalising
-run/experiment ids and wall-clock times (``tests.databases.Normaliser``): every return value,
-every exception (class, error code, message), and at the end the whole content of the tracking
-tables (plus row counts of all other tables), so a wrong side-write cannot hide. Sequences are
-hand-written scenarios and a seeded random workload (``Workload``).
+Each test applies one sequence of operations to a stock store and to an accel store, each on its own
+fresh clone of the same migrated database (same dialect), and compares, after normalising
+run/experiment ids and wall-clock times (``tests.support.databases.Normaliser``): every return
+value, every exception (class, error code, message), and at the end the whole content of the
+tracking tables (plus row counts of all other tables), so a wrong side-write cannot hide. Sequences
+are hand-written scenarios and a seeded random workload (``Workload``).
 
 ``MLFLOW_ACCEL_DIFF_LOG=<dir>`` writes every operation with both answers to a file per test.
 """
@@ -25,7 +25,7 @@ from mlflow.entities import ExperimentTag, Metric, Param, RunStatus, RunTag, Vie
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 from mlflow_accel.store.tracking import AccelTrackingStore
-from tests.databases import Normaliser, differences, dump_tables, table_differences
+from tests.support.databases import Normaliser, differences, dump_tables, table_differences
 
 MISSING_RUN = "0123456789abcdef0123456789abcdef"  # well formed, never created
 BAD_RUN = "not a run id!"

@@ -17,7 +17,7 @@ import pytest
 
 from fuzz.fuzz_codec import check_bytes
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+FUZZ = Path(__file__).resolve().parents[2] / "fuzz"
 CORPUS = sorted((FUZZ / "corpus").iterdir())
 MAX_FILES = 300
 MAX_BYTES = 1 << 20
