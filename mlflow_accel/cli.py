@@ -18,7 +18,7 @@ from mlflow.cli import cli as mlflow_cli
 from mlflow.version import VERSION as MLFLOW_VERSION
 
 import mlflow_accel
-from mlflow_accel.server import request_body
+from mlflow_accel.server.http import body as request_body
 
 FACTORY = "mlflow_accel.server.app:create_app"
 #: Our own entry in the ``mlflow.app`` group: the fast path with no plugin inside.

@@ -29,8 +29,11 @@ import flask
 
 import mlflow_accel
 from mlflow_accel import _compat
-from mlflow_accel.server import asgi, flask_views, front, nodelay, request_body
-from mlflow_accel.server.handler_table import HANDLERS
+from mlflow_accel.server.handlers import HANDLERS
+from mlflow_accel.server.http import body as request_body
+from mlflow_accel.server.http import nodelay
+from mlflow_accel.server.mounts import flask_views, front
+from mlflow_accel.server.mounts import routes as asgi
 
 INNER_APP_ENV = "MLFLOW_ACCEL_INNER_APP"
 

@@ -5,7 +5,7 @@ The app factory mounts these on MLflow's own paths and methods for those endpoin
 
 from __future__ import annotations
 
-from mlflow_accel.server.handlers import TRACKING
-from mlflow_accel.server.registry_handlers import REGISTRY
+from mlflow_accel.server.handlers.registry import REGISTRY
+from mlflow_accel.server.handlers.tracking import TRACKING
 
 HANDLERS = {**TRACKING, **REGISTRY}

@@ -6,7 +6,7 @@ without Flask, protobuf or the ORM: the compiled codec parses and checks the req
 response message as ``message_to_json`` does. Refusals are MLflow's: the same status, error code
 and message. Where MLflow's handler would crash (an HTML 500), the codec refuses with a JSON 400.
 
-A handler takes a :class:`~mlflow_accel.server.fast_request.FastRequest` and returns the
+A handler takes a :class:`~mlflow_accel.server.http.request.FastRequest` and returns the
 response message as a dict. ``TRACKING`` maps the name MLflow gives the Flask view (its
 endpoint) to our handler.
 """
@@ -19,8 +19,8 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_
 
 from mlflow_accel import _compat
 from mlflow_accel._core import codec
-from mlflow_accel.server import fast_request
-from mlflow_accel.server.fast_request import FastRequest
+from mlflow_accel.server.http import request as fast_request
+from mlflow_accel.server.http.request import FastRequest
 
 
 def _store():

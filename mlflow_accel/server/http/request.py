@@ -15,7 +15,7 @@ from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.utils.search_utils import SearchUtils
 
 from mlflow_accel._core import codec
-from mlflow_accel.server import request_body
+from mlflow_accel.server.http import body as request_body
 
 _logger = logging.getLogger("mlflow_accel.server")
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import flask
 
-from mlflow_accel.server import fast_request, request_body
-from mlflow_accel.server.handler_table import HANDLERS
+from mlflow_accel.server.handlers import HANDLERS
+from mlflow_accel.server.http import body as request_body
+from mlflow_accel.server.http import request as fast_request
 
 
 def _view(flask_app: flask.Flask, handler, max_body_size: int):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import anyio.to_thread
 from starlette.routing import Route
 
-from mlflow_accel.server import fast_request, request_body
+from mlflow_accel.server.http import body as request_body
+from mlflow_accel.server.http import request as fast_request
 
 _JSON_HEADERS = ((b"content-type", b"application/json"),)
 
