@@ -37,7 +37,7 @@ from pathlib import Path
 from mlflow.exceptions import MlflowException
 
 from mlflow_accel import _core
-from mlflow_accel.server.http import body as request_body
+from mlflow_accel.server.http import request as request_body
 
 REFUSAL_CODE = "INVALID_PARAMETER_VALUE"
 _NOT_DECODED = object()

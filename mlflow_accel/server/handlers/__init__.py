@@ -1,6 +1,8 @@
-"""Every fast handler, by the name MLflow gives the Flask view it stands in for (its endpoint).
+"""The fast handlers, one module per MLflow service area (``tracking``, ``registry``), and
+``HANDLERS``: each by the name MLflow gives the Flask view it stands in for (its endpoint).
 
-The app factory mounts these on MLflow's own paths and methods for those endpoints.
+A handler takes a ``FastRequest`` and returns the response message as a dict. The app factory
+mounts the handlers on MLflow's own paths and methods for those endpoints.
 """
 
 from __future__ import annotations

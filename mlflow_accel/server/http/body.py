@@ -1,79 +1,23 @@
-"""Request bodies as MLflow's Flask layer sees them: Content-Type, JSON decoding, size limit.
+"""The request body of a fast route, read with the size limit, for every mount.
 
-* ``check_content_type``: ``mlflow.server.validation._validate_content_type`` for JSON
-  endpoints, same messages.
-* ``decode_json``: Flask's ``request.get_json(force=True, silent=True)``: the decoded value, or
-  ``None`` where the body is empty or not JSON (MLflow then reads it as ``{}``). orjson first;
-  what orjson refuses but Python's ``json`` accepts (``NaN``/``Infinity`` literals, integers
-  beyond 64 bits, a BOM, UTF-16/32) is decoded by ``json`` as Flask would. A body nested so
-  deeply that ``json`` overflows the stack (an HTML 500 from MLflow) is a JSON 400 here.
-* ``query_pairs``: werkzeug's ``request.args``: the query string as UTF-8, percent escapes
-  decoded, bytes that are not UTF-8 left percent-encoded. A raw (unescaped) query string that
-  is not UTF-8 (an HTML 500 from MLflow) is a JSON 400 here.
-* ``max_body_size``: the largest body a fast route reads (``MLFLOW_ACCEL_MAX_BODY_SIZE``), and
-  the 413 error for bodies over it.
+``max_body_size`` is the limit (``MLFLOW_ACCEL_MAX_BODY_SIZE``). A body declared larger
+(``Content-Length``) is refused before anything is read; one that grows larger while read is
+refused as soon as it does. ``read_asgi`` and ``read_flask`` return the body, or ``None`` when it
+is too large; ``too_large`` is then the answer.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from urllib.parse import parse_qsl
 
-import orjson
-import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
+import flask
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
+from mlflow_accel.server.http import response
+
 MAX_BODY_SIZE_ENV = "MLFLOW_ACCEL_MAX_BODY_SIZE"
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
-_JSON_TYPES = ("application/json",)
-
-
-def check_content_type(method: str, content_type: str | None) -> None:
-    if method not in ("POST", "PUT"):
-        return
-    if content_type is None:
-        raise MlflowException(
-            message="Bad Request. Content-Type header is missing.",
-            error_code=INVALID_PARAMETER_VALUE,
-        )
-    if content_type.split(";")[0] not in _JSON_TYPES:
-        raise MlflowException(
-            message=f"Bad Request. Content-Type must be one of {list(_JSON_TYPES)}.",
-            error_code=INVALID_PARAMETER_VALUE,
-        )
-
-
-def decode_json(body: bytes):
-    if not body:
-        return None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-    except RecursionError:
-        raise MlflowException(
-            "Invalid request body: JSON nested too deeply.", INVALID_PARAMETER_VALUE
-        ) from None
-
-
-def query_pairs(query: bytes) -> list:
-    """The ``(name, value)`` pairs of a raw query string, in order."""
-    if not query:
-        return []
-    try:
-        text = query.decode()
-    except UnicodeDecodeError:
-        raise MlflowException(
-            "Invalid query string: not UTF-8 (percent-encode non-ASCII characters).",
-            INVALID_PARAMETER_VALUE,
-        ) from None
-    return parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
 
 
 def max_body_size() -> int:
@@ -93,6 +37,42 @@ def max_body_size() -> int:
     return limit
 
 
+def _fits(declared, limit: int) -> bool:
+    """Whether a declared ``Content-Length`` (raw header or parsed, ``None`` if absent) fits."""
+    if declared is None:
+        return True
+    try:
+        return int(declared) <= limit
+    except ValueError:
+        return True  # the server's own parser rejects a malformed length; read to the limit
+
+
+async def read_asgi(receive, declared, limit: int) -> bytes | None:
+    """The whole body from ASGI ``receive``, or ``None`` as soon as it exceeds ``limit``."""
+    if not _fits(declared, limit):
+        return None
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def read_flask(request: flask.Request, limit: int) -> bytes | None:
+    """The body of a Flask request (cached: Flask hooks may read it too), or ``None``."""
+    if not _fits(request.content_length, limit):
+        return None
+    body = request.get_data(cache=True)
+    return body if len(body) <= limit else None
+
+
 def too_large(limit: int) -> tuple[int, bytes]:
     """The 413 response for a body over ``limit`` bytes."""
     error = MlflowException(
@@ -100,4 +80,4 @@ def too_large(limit: int) -> tuple[int, bytes]:
         f"(mlflow-accel server --max-body-size, {MAX_BODY_SIZE_ENV}).",
         INVALID_PARAMETER_VALUE,
     )
-    return 413, error.serialize_as_json().encode()
+    return response.error(error, 413)

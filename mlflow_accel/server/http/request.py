@@ -1,23 +1,28 @@
-"""What a fast handler reads of an HTTP request, and how its answer becomes the HTTP response.
+"""What a fast handler reads of an HTTP request, as MLflow's Flask layer reads it.
 
-A handler takes a :class:`FastRequest` and returns the response message as a dict; ``respond``
-turns that into ``(status, body)``: MLflow's pretty JSON, or the error MLflow's server would
-send (same status, error code and message). ``page_token`` checks a search's page token.
+``FastRequest`` (method, raw query, body, Content-Type); ``values``/``values_and_presence``: the
+request message's fields, parsed and checked by the core as ``_get_request_message`` would;
+``page_token``; ``check_content_type`` (MLflow's ``_validate_content_type``, same messages);
+``decode_json`` (Flask's ``get_json(force=True, silent=True)``: orjson, then ``json`` for what
+only it accepts); ``query_pairs`` (werkzeug's ``request.args``). What MLflow answers with an
+HTML 500 (JSON nested too deeply, a raw query string that is not UTF-8) is a JSON 400 here.
 """
 
 from __future__ import annotations
 
-import logging
+import json
 from typing import NamedTuple
+from urllib.parse import parse_qsl
 
+import orjson
+import werkzeug.urls  # noqa: F401  registers the "werkzeug.url_quote" codec error handler
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.utils.search_utils import SearchUtils
 
 from mlflow_accel._core import codec
-from mlflow_accel.server.http import body as request_body
 
-_logger = logging.getLogger("mlflow_accel.server")
+_JSON_TYPES = ("application/json",)
 
 
 class FastRequest(NamedTuple):
@@ -37,11 +42,11 @@ def values(message: str, request: FastRequest) -> dict:
 def values_and_presence(message: str, request: FastRequest) -> tuple:
     """The request message's fields as MLflow's ``_get_request_message`` reads them."""
     if request.method == "GET":
-        query = request_body.query_pairs(request.query)
+        query = query_pairs(request.query)
         if query:
             return codec.parse_request_with_presence(message, codec.query_to_json(message, query))
-    request_body.check_content_type(request.method, request.content_type)
-    return codec.parse_request_with_presence(message, request_body.decode_json(request.body))
+    check_content_type(request.method, request.content_type)
+    return codec.parse_request_with_presence(message, decode_json(request.body))
 
 
 def page_token(values: dict):
@@ -64,16 +69,49 @@ def page_token(values: dict):
     return token
 
 
-def respond(handler, request: FastRequest) -> tuple[int, bytes]:
-    """``(status, body)``: the handler's response, or the error MLflow's server would send."""
+def check_content_type(method: str, content_type: str | None) -> None:
+    if method not in ("POST", "PUT"):
+        return
+    if content_type is None:
+        raise MlflowException(
+            message="Bad Request. Content-Type header is missing.",
+            error_code=INVALID_PARAMETER_VALUE,
+        )
+    if content_type.split(";")[0] not in _JSON_TYPES:
+        raise MlflowException(
+            message=f"Bad Request. Content-Type must be one of {list(_JSON_TYPES)}.",
+            error_code=INVALID_PARAMETER_VALUE,
+        )
+
+
+def decode_json(body: bytes):
+    """The decoded body, or ``None`` where it is empty or not JSON (MLflow reads ``{}``)."""
+    if not body:
+        return None
     try:
-        return 200, codec.dumps(handler(request))
-    except MlflowException as e:
-        status = e.get_http_status_code()
-        if status >= 500:
-            _logger.error("Error in %s: %s", handler.__name__, e)
-        return status, e.serialize_as_json().encode()
-    except Exception:
-        _logger.exception("Unexpected error in %s", handler.__name__)
-        error = MlflowException("Internal error on the server.", error_code=INTERNAL_ERROR)
-        return 500, error.serialize_as_json().encode()
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+    except RecursionError:
+        raise MlflowException(
+            "Invalid request body: JSON nested too deeply.", INVALID_PARAMETER_VALUE
+        ) from None
+
+
+def query_pairs(query: bytes) -> list:
+    """The ``(name, value)`` pairs of a raw query string, in order: UTF-8, percent escapes
+    decoded, bytes that are not UTF-8 left percent-encoded."""
+    if not query:
+        return []
+    try:
+        text = query.decode()
+    except UnicodeDecodeError:
+        raise MlflowException(
+            "Invalid query string: not UTF-8 (percent-encode non-ASCII characters).",
+            INVALID_PARAMETER_VALUE,
+        ) from None
+    return parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
