@@ -3,7 +3,7 @@
 ``max_body_size`` is the limit (``MLFLOW_ACCEL_MAX_BODY_SIZE``). A body declared larger
 (``Content-Length``) is refused before anything is read; one that grows larger while read is
 refused as soon as it does. ``read_asgi`` and ``read_flask`` return the body, or ``None`` when it
-is too large; ``too_large`` is then the answer.
+is too large (the mount then answers ``response.too_large``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import os
 import flask
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-
-from mlflow_accel.server.http import response
 
 MAX_BODY_SIZE_ENV = "MLFLOW_ACCEL_MAX_BODY_SIZE"
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
@@ -71,13 +69,3 @@ def read_flask(request: flask.Request, limit: int) -> bytes | None:
         return None
     body = request.get_data(cache=True)
     return body if len(body) <= limit else None
-
-
-def too_large(limit: int) -> tuple[int, bytes]:
-    """The 413 response for a body over ``limit`` bytes."""
-    error = MlflowException(
-        f"Request body is larger than the server's limit of {limit} bytes "
-        f"(mlflow-accel server --max-body-size, {MAX_BODY_SIZE_ENV}).",
-        INVALID_PARAMETER_VALUE,
-    )
-    return response.error(error, 413)

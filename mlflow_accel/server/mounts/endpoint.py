@@ -31,7 +31,7 @@ class FastEndpoint:
                 declared = value
         data = await body.read_asgi(receive, declared, self.max_body_size)
         if data is None:
-            status, data = body.too_large(self.max_body_size)
+            status, data = response.too_large(self.max_body_size)
         else:
             request = FastRequest(scope["method"], scope["query_string"], data, content_type)
             status, data = await anyio.to_thread.run_sync(response.respond, self.handler, request)

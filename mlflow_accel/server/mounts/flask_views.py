@@ -28,7 +28,7 @@ def _view(flask_app: flask.Flask, handler, max_body_size: int):
         request = flask.request
         data = body.read_flask(request, max_body_size)
         if data is None:
-            status, data = body.too_large(max_body_size)
+            status, data = response.too_large(max_body_size)
         else:
             status, data = response.respond(
                 handler,
@@ -57,7 +57,7 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         data = await body.read_asgi(receive, declared, self.max_body_size)
         if data is None:
-            await response.send_json(send, *body.too_large(self.max_body_size))
+            await response.send_json(send, *response.too_large(self.max_body_size))
             return
         pending = [{"type": "http.request", "body": data, "more_body": False}]
 
