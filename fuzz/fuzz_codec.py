@@ -2,7 +2,7 @@
 values from the compiled core and its pure-Python twin out.
 
 One input is the raw bytes of a request body, and the same bytes as a query string. They go
-through the fast path's entry points (``mlflow_accel/server/handlers.py``):
+through the fast path's entry points (``mlflow_accel/server/handlers/tracking.py``):
 ``request_body.decode_json`` then ``codec.parse_request_with_presence``, and
 ``request_body.query_pairs`` then ``codec.query_to_json`` and the same parse, for every request
 message the codec knows; an accepted request's values then go through MLflow's validation rules
@@ -37,7 +37,7 @@ from pathlib import Path
 from mlflow.exceptions import MlflowException
 
 from mlflow_accel import _core
-from mlflow_accel.server import request_body
+from mlflow_accel.server.http import request as request_body
 
 REFUSAL_CODE = "INVALID_PARAMETER_VALUE"
 _NOT_DECODED = object()

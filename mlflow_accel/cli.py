@@ -18,7 +18,7 @@ from mlflow.cli import cli as mlflow_cli
 from mlflow.version import VERSION as MLFLOW_VERSION
 
 import mlflow_accel
-from mlflow_accel.server import request_body
+from mlflow_accel.server.http import body
 
 FACTORY = "mlflow_accel.server.app:create_app"
 #: Our own entry in the ``mlflow.app`` group: the fast path with no plugin inside.
@@ -72,7 +72,7 @@ def _serve(stock_server: click.Command):
             options["uvicorn_opts"] = _with_app_dir(options["uvicorn_opts"])
         os.environ["MLFLOW_ACCEL_ENABLE"] = "1"  # the CLI's own store checks, and the workers'
         if max_body_size is not None:
-            os.environ[request_body.MAX_BODY_SIZE_ENV] = str(max_body_size)
+            os.environ[body.MAX_BODY_SIZE_ENV] = str(max_body_size)
         if options["app_name"] in (None, APP_NAME):
             options["app_name"] = APP_NAME
         from mlflow_accel import _compat
@@ -98,9 +98,9 @@ def _server_command(stock_server: click.Command) -> click.Command:
             ["--max-body-size"],
             type=click.IntRange(min=1),
             default=None,
-            envvar=request_body.MAX_BODY_SIZE_ENV,
+            envvar=body.MAX_BODY_SIZE_ENV,
             help="Largest request body, in bytes, a fast route accepts; larger ones get a 413 "
-            f"before being read. Default {request_body.DEFAULT_MAX_BODY_SIZE} (16 MiB).",
+            f"before being read. Default {body.DEFAULT_MAX_BODY_SIZE} (16 MiB).",
         ),
         click.Option(
             ["--list-accelerated"],

@@ -1,21 +1,12 @@
 """The server app factory (``mlflow.app`` entry point ``accel``): MLflow's app with our fast path.
 
-``mlflow-accel server`` runs MLflow's own server command with this factory as the app, in every
-worker, under whichever server MLflow starts (uvicorn; gunicorn or waitress with their options).
-The factory builds the app MLflow would have served — its FastAPI app, its Flask app, or the
-app of the ``--app-name`` plugin the user asked for (``MLFLOW_ACCEL_INNER_APP``) — and adds the
-fast path to it:
-
-* under uvicorn, when the Flask app has no request hooks beyond MLflow's own: ASGI endpoints
-  (``asgi``) in front of MLflow's FastAPI app, behind a lean copy of its own middleware
-  (``front``); if that app carries middleware ``front`` does not know, the endpoints become
-  routes inside the app instead, ahead of the Flask mount and behind all of its middleware;
-* otherwise (gunicorn, waitress, or plugin hooks such as basic-auth's permission checks): our
-  handlers as the Flask views of those endpoints, so every Flask hook still runs
-  (``flask_views``); under uvicorn, ``asgi.BodyLimit`` in front keeps the body limit.
-
-No fast path (the app exactly as stock) with ``--artifacts-only``, outside the supported MLflow
-range, or when the backend store is not one we accelerate (a file store, an unknown dialect).
+``mlflow-accel server`` runs MLflow's server command with this factory as the app, in every
+worker. It builds the app MLflow would have served (its FastAPI or Flask app, or the
+``--app-name`` plugin's, ``MLFLOW_ACCEL_INNER_APP``) and mounts the fast path on it
+(``mounts``): in front of MLflow's FastAPI app under uvicorn, as routes inside it when it carries
+middleware the front does not know, as Flask views when Flask hooks must run (gunicorn,
+waitress, plugin hooks). No fast path with ``--artifacts-only``, outside the supported MLflow
+range, or on a backend store we do not accelerate.
 """
 
 from __future__ import annotations
@@ -29,8 +20,9 @@ import flask
 
 import mlflow_accel
 from mlflow_accel import _compat
-from mlflow_accel.server import asgi, flask_views, front, nodelay, request_body
-from mlflow_accel.server.handler_table import HANDLERS
+from mlflow_accel.server.handlers import HANDLERS
+from mlflow_accel.server.http import body, nodelay
+from mlflow_accel.server.mounts import endpoint, flask_views, front, routes
 
 INNER_APP_ENV = "MLFLOW_ACCEL_INNER_APP"
 
@@ -44,22 +36,22 @@ def create_app():
     if _server_kind() == "uvicorn":
         nodelay.install()
     endpoints = fast_endpoints()
-    limit = request_body.max_body_size()
+    limit = body.max_body_size()
     flask_app = _flask_app_of(app)
     flask_views.install(flask_app, {handler.__name__ for _, handler, _ in endpoints}, limit)
     if isinstance(app, flask.Flask) or _has_plugin_hooks(flask_app):
         mode = "through Flask, behind its request hooks"
         if not isinstance(app, flask.Flask):
-            routes = {(method, path) for path, _, methods in endpoints for method in methods}
-            app = asgi.BodyLimit(app, routes, limit)
+            fast_routes = {(method, path) for path, _, methods in endpoints for method in methods}
+            app = flask_views.BodyLimit(app, fast_routes, limit)
     else:
-        table = asgi.endpoint_table(_with_our_handlers(endpoints), limit)
+        table = endpoint.endpoint_table(_with_our_handlers(endpoints), limit)
         stack = front.lean_stack(app, table)
         if stack is not None:
             app = front.FastFront(app, table, stack)
             mode = "in front of MLflow's app, behind a lean copy of its middleware"
         else:
-            _insert_before_flask_mount(app, asgi.routes(table))
+            routes.mount(app, table)
             mode = "as routes inside MLflow's app, behind all of its middleware"
     store = type(_compat.server_tracking_store()).__name__
     registry = type(_compat.server_registry_store()).__name__
@@ -133,12 +125,6 @@ def _has_plugin_hooks(flask_app: flask.Flask) -> bool:
         *flask_app.url_value_preprocessors.get(None, ()),
     ]
     return not all(_compat.is_stock_flask_request_hook(hook) for hook in hooks)
-
-
-def _insert_before_flask_mount(app, routes) -> None:
-    table = app.router.routes
-    mount = next(i for i, route in enumerate(table) if getattr(route, "path", None) == "")
-    table[mount:mount] = routes
 
 
 def _say(message: str) -> None:

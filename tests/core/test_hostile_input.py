@@ -40,7 +40,7 @@ from fuzz.fuzz_codec import (
     messages,
     refusal,
 )
-from mlflow_accel.server import request_body
+from mlflow_accel.server.http import request as request_body
 
 _COMMON = {
     "deadline": None,  # timing is bounded by _bounded(), without hypothesis' flaky deadline

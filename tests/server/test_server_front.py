@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from mlflow_accel.server import front
+from mlflow_accel.server.mounts import front
 
 
 async def _plugin_gate(request, call_next):

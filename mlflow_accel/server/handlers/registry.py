@@ -13,8 +13,8 @@ from mlflow.entities.model_registry import ModelVersionTag, RegisteredModelTag
 
 from mlflow_accel import _compat
 from mlflow_accel._core import codec
-from mlflow_accel.server import registry_webhooks as webhooks
-from mlflow_accel.server.fast_request import FastRequest, page_token, values, values_and_presence
+from mlflow_accel.server.handlers import registry_webhooks as webhooks
+from mlflow_accel.server.http.request import FastRequest, page_token, values, values_and_presence
 
 _store = _compat.server_registry_store
 

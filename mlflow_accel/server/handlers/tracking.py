@@ -1,14 +1,11 @@
 """The fast tracking handlers: runs, metrics, params, tags and experiments.
 
-Each handler does what MLflow's Flask handler of the same name does (``mlflow.server.handlers``),
-without Flask, protobuf or the ORM: the compiled codec parses and checks the request exactly as
-``_get_request_message`` would, the accelerated store does the work, and the codec renders the
-response message as ``message_to_json`` does. Refusals are MLflow's: the same status, error code
-and message. Where MLflow's handler would crash (an HTML 500), the codec refuses with a JSON 400.
-
-A handler takes a :class:`~mlflow_accel.server.fast_request.FastRequest` and returns the
-response message as a dict. ``TRACKING`` maps the name MLflow gives the Flask view (its
-endpoint) to our handler.
+Each does what MLflow's Flask handler of the same name does (``mlflow.server.handlers``), without
+Flask, protobuf or the ORM: the codec parses and checks the request as ``_get_request_message``
+would, the accelerated store does the work, and the codec renders the response message as
+``message_to_json`` does. Refusals are MLflow's (same status, error code and message); where
+MLflow's handler would crash (an HTML 500), the codec refuses with a JSON 400. ``TRACKING`` maps
+MLflow's Flask endpoint names to these handlers.
 """
 
 from __future__ import annotations
@@ -19,8 +16,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_
 
 from mlflow_accel import _compat
 from mlflow_accel._core import codec
-from mlflow_accel.server import fast_request
-from mlflow_accel.server.fast_request import FastRequest
+from mlflow_accel.server.http.request import FastRequest, page_token, values, values_and_presence
 
 
 def _store():
@@ -31,12 +27,12 @@ def _store():
 
 
 def log_batch(request: FastRequest) -> dict:
-    values = fast_request.values("LogBatch", request)
+    fields = values("LogBatch", request)
     run_id, metrics, params, tags = (
-        values["run_id"],
-        values["metrics"],
-        values["params"],
-        values["tags"],
+        fields["run_id"],
+        fields["metrics"],
+        fields["params"],
+        fields["tags"],
     )
     if any(metric[6] for metric in metrics):  # bound to a logged model: MLflow's own path
         _store().log_batch(
@@ -56,82 +52,82 @@ def log_batch(request: FastRequest) -> dict:
 
 
 def log_metric(request: FastRequest) -> dict:
-    values = fast_request.values("LogMetric", request)
+    fields = values("LogMetric", request)
     metric = Metric(
-        values["key"],
-        values["value"],
-        values["timestamp"],
-        values["step"],
-        values["model_id"] or None,
-        values["dataset_name"] or None,
-        values["dataset_digest"] or None,
-        values["run_id"] or None,
+        fields["key"],
+        fields["value"],
+        fields["timestamp"],
+        fields["step"],
+        fields["model_id"] or None,
+        fields["dataset_name"] or None,
+        fields["dataset_digest"] or None,
+        fields["run_id"] or None,
     )
-    _store().log_metric(values["run_id"] or values["run_uuid"], metric)
+    _store().log_metric(fields["run_id"] or fields["run_uuid"], metric)
     return codec.empty_response()
 
 
 def log_param(request: FastRequest) -> dict:
-    values = fast_request.values("LogParam", request)
+    fields = values("LogParam", request)
     _store().log_param(
-        values["run_id"] or values["run_uuid"], Param(values["key"], values["value"])
+        fields["run_id"] or fields["run_uuid"], Param(fields["key"], fields["value"])
     )
     return codec.empty_response()
 
 
 def set_tag(request: FastRequest) -> dict:
-    values = fast_request.values("SetTag", request)
-    _store().set_tag(values["run_id"] or values["run_uuid"], RunTag(values["key"], values["value"]))
+    fields = values("SetTag", request)
+    _store().set_tag(fields["run_id"] or fields["run_uuid"], RunTag(fields["key"], fields["value"]))
     return codec.empty_response()
 
 
 def create_run(request: FastRequest) -> dict:
-    values = fast_request.values("CreateRun", request)
+    fields = values("CreateRun", request)
     run = _store().create_run(
-        experiment_id=values["experiment_id"],
-        user_id=values["user_id"],
-        start_time=values["start_time"],
-        tags=[RunTag(key, value) for key, value in values["tags"]],
-        run_name=values["run_name"],
+        experiment_id=fields["experiment_id"],
+        user_id=fields["user_id"],
+        start_time=fields["start_time"],
+        tags=[RunTag(key, value) for key, value in fields["tags"]],
+        run_name=fields["run_name"],
     )
     return codec.run_response(run)
 
 
 def update_run(request: FastRequest) -> dict:
-    values, present = fast_request.values_and_presence("UpdateRun", request)
+    fields, present = values_and_presence("UpdateRun", request)
     run_info = _store().update_run_info(
-        values["run_id"] or values["run_uuid"],
-        values["status"] if "status" in present else None,
-        values["end_time"] if "end_time" in present else None,
-        values["run_name"] if "run_name" in present else None,
+        fields["run_id"] or fields["run_uuid"],
+        fields["status"] if "status" in present else None,
+        fields["end_time"] if "end_time" in present else None,
+        fields["run_name"] if "run_name" in present else None,
     )
     return codec.update_run_response(run_info)
 
 
 def get_run(request: FastRequest) -> dict:
-    values = fast_request.values("GetRun", request)
-    return codec.run_response(_store().get_run(values["run_id"] or values["run_uuid"]))
+    fields = values("GetRun", request)
+    return codec.run_response(_store().get_run(fields["run_id"] or fields["run_uuid"]))
 
 
 def search_runs(request: FastRequest) -> dict:
-    values, present = fast_request.values_and_presence("SearchRuns", request)
+    fields, present = values_and_presence("SearchRuns", request)
     view_type = ViewType.ACTIVE_ONLY
     if "run_view_type" in present:
-        view_type = ViewType.from_proto(values["run_view_type"])
+        view_type = ViewType.from_proto(fields["run_view_type"])
     runs = _store().search_runs(
-        experiment_ids=_compat.auth_readable_experiment_ids(list(values["experiment_ids"])),
-        filter_string=values["filter"],
+        experiment_ids=_compat.auth_readable_experiment_ids(list(fields["experiment_ids"])),
+        filter_string=fields["filter"],
         run_view_type=view_type,
-        max_results=values["max_results"],
-        order_by=values["order_by"],
-        page_token=fast_request.page_token(values),
+        max_results=fields["max_results"],
+        order_by=fields["order_by"],
+        page_token=page_token(fields),
     )
     return codec.search_runs_response(runs, runs.token)
 
 
 def get_metric_history(request: FastRequest) -> dict:
-    values, present = fast_request.values_and_presence("GetMetricHistory", request)
-    max_results = values["max_results"] if "max_results" in present else None
+    fields, present = values_and_presence("GetMetricHistory", request)
+    max_results = fields["max_results"] if "max_results" in present else None
     if max_results is not None and max_results <= 0:
         raise MlflowException(
             f"Invalid value {max_results} for parameter 'max_results' supplied. "
@@ -139,10 +135,10 @@ def get_metric_history(request: FastRequest) -> dict:
             error_code=INVALID_PARAMETER_VALUE,
         )
     metrics = _store().get_metric_history(
-        values["run_id"] or values["run_uuid"],
-        values["metric_key"],
+        fields["run_id"] or fields["run_uuid"],
+        fields["metric_key"],
         max_results=max_results,
-        page_token=fast_request.page_token(values),
+        page_token=page_token(fields),
     )
     return codec.metric_history_response(metrics, metrics.token)
 
@@ -151,23 +147,23 @@ def get_metric_history(request: FastRequest) -> dict:
 
 
 def create_experiment(request: FastRequest) -> dict:
-    values = fast_request.values("CreateExperiment", request)
-    tags = [ExperimentTag(key, value) for key, value in values["tags"]]
+    fields = values("CreateExperiment", request)
+    tags = [ExperimentTag(key, value) for key, value in fields["tags"]]
     _compat.validate_custom_view_count(tags)
-    artifact_location = values["artifact_location"]
+    artifact_location = fields["artifact_location"]
     if artifact_location:
         _compat.validate_storage_location_uri(artifact_location, "artifact_location")
-    experiment_id = _store().create_experiment(values["name"], artifact_location, tags)
+    experiment_id = _store().create_experiment(fields["name"], artifact_location, tags)
     return codec.create_experiment_response(experiment_id)
 
 
 def get_experiment(request: FastRequest) -> dict:
-    values = fast_request.values("GetExperiment", request)
-    return codec.experiment_response(_store().get_experiment(values["experiment_id"]))
+    fields = values("GetExperiment", request)
+    return codec.experiment_response(_store().get_experiment(fields["experiment_id"]))
 
 
 def get_experiment_by_name(request: FastRequest) -> dict:
-    name = fast_request.values("GetExperimentByName", request)["experiment_name"]
+    name = values("GetExperimentByName", request)["experiment_name"]
     experiment = _store().get_experiment_by_name(name)
     if experiment is None:
         raise MlflowException(
@@ -177,13 +173,13 @@ def get_experiment_by_name(request: FastRequest) -> dict:
 
 
 def search_experiments(request: FastRequest) -> dict:
-    values = fast_request.values("SearchExperiments", request)
+    fields = values("SearchExperiments", request)
     experiments = _store().search_experiments(
-        view_type=values["view_type"],
-        max_results=values["max_results"],
-        order_by=values["order_by"],
-        filter_string=values["filter"],
-        page_token=fast_request.page_token(values),
+        view_type=fields["view_type"],
+        max_results=fields["max_results"],
+        order_by=fields["order_by"],
+        filter_string=fields["filter"],
+        page_token=page_token(fields),
     )
     return codec.search_experiments_response(experiments, experiments.token)
 

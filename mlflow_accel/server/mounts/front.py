@@ -1,21 +1,12 @@
-"""The fast routes' own lean copy of MLflow's middleware stack, in front of its FastAPI app.
+"""``FastFront``: the fast routes in front of MLflow's FastAPI app, behind a lean copy of its
+middleware; every other request goes to that app untouched.
 
-MLflow's FastAPI app wraps every route in its middleware: the security middleware (allowed
-hosts, CORS, cross-origin blocking, security headers, all pure ASGI), a workspace middleware
-and a gateway-timing middleware (both ``BaseHTTPMiddleware``, which alone cost several times our
-whole handler), then FastAPI's exception layers and a router that tries dozens of routes.
-
-:class:`FastFront` sits in front of that app. A request whose method and path are a fast route
-goes through a stack built from the app's **own middleware list** — the same security
-middleware classes with the same arguments, in the same order — with the two
-``BaseHTTPMiddleware`` replaced by equivalents: :class:`WorkspaceGate` does what MLflow's
-workspace middleware does (same resolution function, same error response), and the gateway
-timing middleware, which only acts on ``/gateway/`` paths, is left out. Every other request
-goes to MLflow's app untouched.
-
-``lean_stack`` refuses (returns ``None``) when the app carries any middleware it does not know,
-e.g. one a plugin added; the app module then mounts the fast routes inside MLflow's app instead,
-behind all of its middleware.
+MLflow's app wraps each route in its security middleware (pure ASGI), a workspace and a gateway
+timing middleware (both ``BaseHTTPMiddleware``, which alone cost several times our handler),
+FastAPI's exception layers and a router of dozens of routes. ``lean_stack`` rebuilds the app's
+own middleware list for the fast routes: the security middleware as is, ``WorkspaceGate`` for the
+workspace middleware (same resolution, same error), the gateway timing (``/gateway/`` paths
+only) left out; ``None`` when the app carries middleware it does not know (a plugin's).
 """
 
 from __future__ import annotations
