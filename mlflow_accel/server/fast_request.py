@@ -14,7 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.utils.search_utils import SearchUtils
 
-from mlflow_accel._core import codec
+from mlflow_accel._core import json_writer, parse
 from mlflow_accel.server import request_body
 
 _logger = logging.getLogger("mlflow_accel.server")
@@ -39,9 +39,9 @@ def values_and_presence(message: str, request: FastRequest) -> tuple:
     if request.method == "GET":
         query = request_body.query_pairs(request.query)
         if query:
-            return codec.parse_request_with_presence(message, codec.query_to_json(message, query))
+            return parse.parse_request_with_presence(message, parse.query_to_json(message, query))
     request_body.check_content_type(request.method, request.content_type)
-    return codec.parse_request_with_presence(message, request_body.decode_json(request.body))
+    return parse.parse_request_with_presence(message, request_body.decode_json(request.body))
 
 
 def page_token(values: dict):
@@ -67,7 +67,7 @@ def page_token(values: dict):
 def respond(handler, request: FastRequest) -> tuple[int, bytes]:
     """``(status, body)``: the handler's response, or the error MLflow's server would send."""
     try:
-        return 200, codec.dumps(handler(request))
+        return 200, json_writer.dumps(handler(request))
     except MlflowException as e:
         status = e.get_http_status_code()
         if status >= 500:

@@ -18,7 +18,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 
 from mlflow_accel import _compat
-from mlflow_accel._core import codec
+from mlflow_accel._core import render
 from mlflow_accel.server import fast_request
 from mlflow_accel.server.fast_request import FastRequest
 
@@ -52,7 +52,7 @@ def log_batch(request: FastRequest) -> dict:
         )
     else:
         _store().log_batch_values(run_id, [m[:4] for m in metrics], params, tags)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def log_metric(request: FastRequest) -> dict:
@@ -68,7 +68,7 @@ def log_metric(request: FastRequest) -> dict:
         values["run_id"] or None,
     )
     _store().log_metric(values["run_id"] or values["run_uuid"], metric)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def log_param(request: FastRequest) -> dict:
@@ -76,13 +76,13 @@ def log_param(request: FastRequest) -> dict:
     _store().log_param(
         values["run_id"] or values["run_uuid"], Param(values["key"], values["value"])
     )
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def set_tag(request: FastRequest) -> dict:
     values = fast_request.values("SetTag", request)
     _store().set_tag(values["run_id"] or values["run_uuid"], RunTag(values["key"], values["value"]))
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def create_run(request: FastRequest) -> dict:
@@ -94,7 +94,7 @@ def create_run(request: FastRequest) -> dict:
         tags=[RunTag(key, value) for key, value in values["tags"]],
         run_name=values["run_name"],
     )
-    return codec.run_response(run)
+    return render.run_response(run)
 
 
 def update_run(request: FastRequest) -> dict:
@@ -105,12 +105,12 @@ def update_run(request: FastRequest) -> dict:
         values["end_time"] if "end_time" in present else None,
         values["run_name"] if "run_name" in present else None,
     )
-    return codec.update_run_response(run_info)
+    return render.update_run_response(run_info)
 
 
 def get_run(request: FastRequest) -> dict:
     values = fast_request.values("GetRun", request)
-    return codec.run_response(_store().get_run(values["run_id"] or values["run_uuid"]))
+    return render.run_response(_store().get_run(values["run_id"] or values["run_uuid"]))
 
 
 def search_runs(request: FastRequest) -> dict:
@@ -126,7 +126,7 @@ def search_runs(request: FastRequest) -> dict:
         order_by=values["order_by"],
         page_token=fast_request.page_token(values),
     )
-    return codec.search_runs_response(runs, runs.token)
+    return render.search_runs_response(runs, runs.token)
 
 
 def get_metric_history(request: FastRequest) -> dict:
@@ -144,7 +144,7 @@ def get_metric_history(request: FastRequest) -> dict:
         max_results=max_results,
         page_token=fast_request.page_token(values),
     )
-    return codec.metric_history_response(metrics, metrics.token)
+    return render.metric_history_response(metrics, metrics.token)
 
 
 # -- experiments ---------------------------------------------------------------------------------
@@ -158,12 +158,12 @@ def create_experiment(request: FastRequest) -> dict:
     if artifact_location:
         _compat.validate_storage_location_uri(artifact_location, "artifact_location")
     experiment_id = _store().create_experiment(values["name"], artifact_location, tags)
-    return codec.create_experiment_response(experiment_id)
+    return render.create_experiment_response(experiment_id)
 
 
 def get_experiment(request: FastRequest) -> dict:
     values = fast_request.values("GetExperiment", request)
-    return codec.experiment_response(_store().get_experiment(values["experiment_id"]))
+    return render.experiment_response(_store().get_experiment(values["experiment_id"]))
 
 
 def get_experiment_by_name(request: FastRequest) -> dict:
@@ -173,7 +173,7 @@ def get_experiment_by_name(request: FastRequest) -> dict:
         raise MlflowException(
             f"Could not find experiment with name '{name}'", error_code=RESOURCE_DOES_NOT_EXIST
         )
-    return codec.experiment_response(experiment)
+    return render.experiment_response(experiment)
 
 
 def search_experiments(request: FastRequest) -> dict:
@@ -185,7 +185,7 @@ def search_experiments(request: FastRequest) -> dict:
         filter_string=values["filter"],
         page_token=fast_request.page_token(values),
     )
-    return codec.search_experiments_response(experiments, experiments.token)
+    return render.search_experiments_response(experiments, experiments.token)
 
 
 #: MLflow's Flask endpoint name -> our handler.
