@@ -72,22 +72,14 @@ HANDLERS = {
     "LogMetric": "_log_metric",
     "LogParam": "_log_param",
     "SetTag": "_set_tag",
-    "DeleteTag": "_delete_tag",
     "CreateRun": "_create_run",
     "UpdateRun": "_update_run",
-    "DeleteRun": "_delete_run",
-    "RestoreRun": "_restore_run",
     "GetRun": "_get_run",
     "GetMetricHistory": "_get_metric_history",
     "SearchRuns": "_search_runs",
     "CreateExperiment": "_create_experiment",
     "GetExperiment": "_get_experiment",
     "GetExperimentByName": "_get_experiment_by_name",
-    "DeleteExperiment": "_delete_experiment",
-    "RestoreExperiment": "_restore_experiment",
-    "UpdateExperiment": "_update_experiment",
-    "SetExperimentTag": "_set_experiment_tag",
-    "DeleteExperimentTag": "_delete_experiment_tag",
     "SearchExperiments": "_search_experiments",
     "CreateRegisteredModel": "_create_registered_model",
     "RenameRegisteredModel": "_rename_registered_model",
@@ -399,8 +391,6 @@ CASES = [
     ("SetTag", {"run_id": "r", "key": "t", "value": "v"}),
     ("SetTag", {"run_id": "r", "key": 7, "value": "v"}),
     ("SetTag", {"run_uuid": "r", "key": "t", "value": "v"}),
-    ("DeleteTag", {"run_id": "r", "key": "t"}),
-    ("DeleteTag", {"run_id": "r"}),
     ("CreateRun", {"experiment_id": "0", "start_time": 5, "tags": [{"key": "a", "value": "b"}]}),
     ("CreateRun", {}),
     ("CreateRun", {"experiment_id": 0}),
@@ -464,13 +454,6 @@ CASES = [
     ("GetExperiment", {"experiment_id": 1}),
     ("GetExperimentByName", {"experiment_name": "e"}),
     ("GetExperimentByName", {"experimentName": "e"}),
-    ("DeleteExperiment", {"experiment_id": "1"}),
-    ("RestoreExperiment", {}),
-    ("UpdateExperiment", {"experiment_id": "1", "new_name": "n"}),
-    ("UpdateExperiment", {"experiment_id": "1"}),
-    ("SetExperimentTag", {"experiment_id": "1", "key": "k", "value": "v"}),
-    ("SetExperimentTag", {"experiment_id": "1", "key": "k", "value": False}),
-    ("DeleteExperimentTag", {"experiment_id": "1", "key": "k"}),
     ("SearchExperiments", {"max_results": "5", "view_type": "ALL", "order_by": ["name"]}),
     ("SearchExperiments", {"max_results": 2**63, "view_type": 1}),
     ("SearchExperiments", {"view_type": "x", "max_results": "y"}),
@@ -986,8 +969,6 @@ def test_entity_pieces(core):
     assert core.render.metric_to_dict(metric)["value"] == "NaN"
     assert core.render.metric_to_dict(Metric("m", -math.inf, 1, 2))["value"] == "-Infinity"
     assert core.render.metric_to_dict(Metric("m", 3, 1, 2))["value"] == 3.0
-    for tag in (Param("p", "v"), RunTag("t", "v"), ExperimentTag("e", "v"), InputTag("i", "v")):
-        same_json(core, core.render.tag_to_dict(tag), tag.to_proto())
     run = Run(RunInfo("r", "0", "u", "RUNNING", 0, None, "active"), RunData(), RunInputs([]))
     assert (
         core.render.run_to_dict(run)["data"] == {} and core.render.run_to_dict(run)["inputs"] == {}

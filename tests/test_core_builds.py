@@ -32,7 +32,7 @@ def test_implementations():
         assert list(found) == ["pure"]
     if os.environ.get("MLFLOW_ACCEL_REQUIRE_EXTENSIONS"):
         assert list(found) == ["pure", "compiled"]
-    assert _core.COMPILED == ("compiled" in found)
+    assert ("compiled" in found) == _core.COMPILED
     assert _core.parse is found["compiled" if _core.COMPILED else "pure"].parse
 
 

@@ -175,11 +175,6 @@ REQUESTS = {
             ("value", (STRING_TYPE,)),
         ],
     ),
-    "DeleteTag": _message(
-        "mlflow.DeleteTag",
-        [_RUN_ID, _field("key", STRING)],
-        schema=[("run_id", _REQUIRED_STRING), ("key", _REQUIRED_STRING)],
-    ),
     "CreateRun": _message(
         "mlflow.CreateRun",
         [
@@ -211,8 +206,6 @@ REQUESTS = {
             ("run_name", (STRING_TYPE,)),
         ],
     ),
-    "DeleteRun": _message("mlflow.DeleteRun", [_RUN_ID], schema=[("run_id", _REQUIRED_STRING)]),
-    "RestoreRun": _message("mlflow.RestoreRun", [_RUN_ID], schema=[("run_id", _REQUIRED_STRING)]),
     "GetRun": _message(
         "mlflow.GetRun", [_RUN_ID, _RUN_UUID], schema=[("run_id", _REQUIRED_STRING)]
     ),
@@ -268,35 +261,6 @@ REQUESTS = {
         "mlflow.GetExperimentByName",
         [_field("experiment_name", STRING)],
         schema=[("experiment_name", _REQUIRED_STRING)],
-    ),
-    "DeleteExperiment": _message(
-        "mlflow.DeleteExperiment",
-        [_EXPERIMENT_ID],
-        schema=[("experiment_id", _REQUIRED_STRING)],
-    ),
-    "RestoreExperiment": _message(
-        "mlflow.RestoreExperiment",
-        [_EXPERIMENT_ID],
-        schema=[("experiment_id", _REQUIRED_STRING)],
-    ),
-    "UpdateExperiment": _message(
-        "mlflow.UpdateExperiment",
-        [_EXPERIMENT_ID, _field("new_name", STRING)],
-        schema=[("experiment_id", _REQUIRED_STRING), ("new_name", (STRING_TYPE, REQUIRED))],
-    ),
-    "SetExperimentTag": _message(
-        "mlflow.SetExperimentTag",
-        [_EXPERIMENT_ID, _field("key", STRING), _field("value", STRING)],
-        schema=[
-            ("experiment_id", _REQUIRED_STRING),
-            ("key", _REQUIRED_STRING),
-            ("value", (STRING_TYPE,)),
-        ],
-    ),
-    "DeleteExperimentTag": _message(
-        "mlflow.DeleteExperimentTag",
-        [_EXPERIMENT_ID, _field("key", STRING)],
-        schema=[("experiment_id", _REQUIRED_STRING), ("key", _REQUIRED_STRING)],
     ),
     "SearchExperiments": _message(
         "mlflow.SearchExperiments",

@@ -125,11 +125,6 @@ def metric_to_dict(metric) -> dict:
     return entry
 
 
-def tag_to_dict(tag) -> dict:
-    """``Param``/``RunTag``/``ExperimentTag``/``InputTag`` ``.to_proto()``: key and value."""
-    return _key_value_set(tag.key, tag.value)
-
-
 @cython.cfunc
 def _status_name(status):
     if type(status) is str and status in _RUN_STATUS_NAMES:
@@ -300,7 +295,7 @@ def experiment_to_dict(experiment) -> dict:
 
 
 def empty_response() -> dict:
-    """The response of LogBatch, LogMetric, LogParam, SetTag, DeleteRun, ...: ``{}``."""
+    """The response of LogBatch, LogMetric, LogParam, SetTag, DeleteModelVersion, ...: ``{}``."""
     return {}
 
 
