@@ -9,8 +9,8 @@ from pathlib import Path
 
 from mlflow_accel import _core
 
-ROOT = Path(__file__).resolve().parent.parent
-CORE = ROOT / "mlflow_accel" / "_core"
+CORE = Path(_core.__file__).resolve().parent
+ROOT = CORE.parents[1]  # the source checkout holding setup.py
 NOT_CORE_MODULES = {"_cython_shim.py"}  # the stand-in for ``cython``, never compiled
 
 
