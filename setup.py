@@ -7,7 +7,9 @@ import os
 
 from setuptools import setup
 
-CORE_MODULES = ["validation", "rows", "codec"]
+# The one list of core modules, in dependency order; mlflow_accel/_core/__init__.py's MODULE_NAMES
+# repeats it for the installed package, tests/test_core_module_list.py checks they agree.
+CORE_MODULES = ["validation", "rows", "messages", "parse", "render", "json_writer"]
 
 
 def _extensions():

@@ -1,11 +1,11 @@
-"""Coverage-guided fuzzer of the request codec: hostile bytes in, MLflow's refusal or the same
+"""Coverage-guided fuzzer of the request parser: hostile bytes in, MLflow's refusal or the same
 values from the compiled core and its pure-Python twin out.
 
 One input is the raw bytes of a request body, and the same bytes as a query string. They go
 through the fast path's entry points (``mlflow_accel/server/handlers/tracking.py``):
-``request_body.decode_json`` then ``codec.parse_request_with_presence``, and
-``request_body.query_pairs`` then ``codec.query_to_json`` and the same parse, for every request
-message the codec knows; an accepted request's values then go through MLflow's validation rules
+``request_body.decode_json`` then ``parse.parse_request_with_presence``, and
+``request_body.query_pairs`` then ``parse.query_to_json`` and the same parse, for every message
+in ``messages.MESSAGES``; an accepted request's values then go through MLflow's validation rules
 (``validation.validate_batch``, ``validate_metric``, ...). ``check_bytes`` asserts, once per
 implementation:
 
@@ -27,7 +27,6 @@ Without atheris the same command runs a plain random-mutation loop over the corp
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import shlex
 import sys
@@ -43,27 +42,12 @@ REFUSAL_CODE = "INVALID_PARAMETER_VALUE"
 _NOT_DECODED = object()
 
 
-def implementations(require_compiled: bool = False) -> list[tuple[str, object, object]]:
-    """``(name, codec, validation)``: the pure-Python sources, and the compiled build where it
-    is importable (always under ``MLFLOW_ACCEL_REQUIRE_EXTENSIONS=1`` or ``require_compiled``)."""
-    found = [("pure", _core.load_pure("codec"), _core.load_pure("validation"))]
-    if os.environ.get("MLFLOW_ACCEL_NO_EXTENSIONS") and not require_compiled:
-        return found
-    try:
-        compiled = (_core.load_compiled("codec"), _core.load_compiled("validation"))
-    except ImportError:
-        if require_compiled or os.environ.get("MLFLOW_ACCEL_REQUIRE_EXTENSIONS"):
-            raise
-        return found
-    return [*found, ("compiled", *compiled)]
-
-
-IMPLEMENTATIONS = implementations()
+IMPLEMENTATIONS = list(_core.implementations().items())  # [(kind, build)], pure first
 
 
 def messages(impls=IMPLEMENTATIONS) -> list[str]:
     """Every request message any implementation knows (a stale build must know them all too)."""
-    return sorted({message for _, codec, _ in impls for message in codec.MESSAGES})
+    return sorted({message for _, build in impls for message in build.messages.MESSAGES})
 
 
 def refusal(error: MlflowException) -> tuple:
@@ -90,12 +74,12 @@ def _validated(validation, message: str, values: dict):
     return None
 
 
-def parse_outcome(codec, validation, message: str, request) -> tuple:
+def parse_outcome(build, message: str, request) -> tuple:
     """``("ok", values, set fields, validated)`` or ``("refused", code, message)``, comparable
     across implementations (floats by ``repr``: NaN equals NaN, -0.0 differs from 0.0)."""
     try:
-        values, present = codec.parse_request_with_presence(message, request)
-        validated = _validated(validation, message, values)
+        values, present = build.parse.parse_request_with_presence(message, request)
+        validated = _validated(build.validation, message, values)
     except MlflowException as e:
         return refusal(e)
     return ("ok", repr(values), sorted(present), repr(validated))
@@ -111,7 +95,7 @@ def _assert_same(outcomes: dict, what: str) -> None:
 
 def check_request(message: str, request, impls=IMPLEMENTATIONS) -> tuple:
     """The properties for one decoded body; returns the (common) outcome."""
-    outcomes = {name: parse_outcome(c, v, message, request) for name, c, v in impls}
+    outcomes = {kind: parse_outcome(build, message, request) for kind, build in impls}
     _assert_same(outcomes, message)
     return outcomes[impls[0][0]]
 
@@ -119,9 +103,9 @@ def check_request(message: str, request, impls=IMPLEMENTATIONS) -> tuple:
 def check_query(message: str, pairs: list, impls=IMPLEMENTATIONS) -> tuple:
     """The properties for one query string's ``(name, value)`` pairs."""
     outcomes = {}
-    for name, codec, validation in impls:
-        request = codec.query_to_json(message, pairs)
-        outcomes[name] = (repr(request), parse_outcome(codec, validation, message, request))
+    for kind, build in impls:
+        request = build.parse.query_to_json(message, pairs)
+        outcomes[kind] = (repr(request), parse_outcome(build, message, request))
     _assert_same(outcomes, f"{message} (query)")
     return outcomes[impls[0][0]]
 
@@ -160,10 +144,10 @@ def _instrument(module) -> None:
 def _run_atheris(argv: list[str]) -> None:
     import atheris
 
-    impls = implementations(require_compiled=True)
-    for _, codec, validation in impls[:1]:  # the pure twin: bytecode atheris can instrument
-        _instrument(codec)
-        _instrument(validation)
+    impls = list(_core.implementations(require_compiled=True).items())
+    pure = impls[0][1]  # the pure twin: bytecode atheris can instrument
+    _instrument(pure.parse)
+    _instrument(pure.validation)
     _instrument(request_body)
     # libFuzzer re-runs argv[0] through the shell for -merge, -fork and -jobs: this interpreter
     # and this script, whatever their modes and the PATH

@@ -3,7 +3,6 @@
 Only the names the core sources use: type names become Python's, decorators do nothing.
 """
 
-compiled = False
 int = int
 double = float
 bint = bool
@@ -14,17 +13,5 @@ def cfunc(function):
     return function
 
 
-def ccall(function):
-    return function
-
-
-def inline(function):
-    return function
-
-
-def locals(**_types):
-    return lambda function: function
-
-
-def declare(_type=None, value=None, **_kwargs):
+def declare(_type, value):
     return value

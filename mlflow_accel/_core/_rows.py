@@ -1,14 +1,7 @@
 """One logging request -> the database rows MLflow's SQL store would write for it.
 
-Given already validated values (a metric is ``(key, value, timestamp, step)``, a param or tag
-``(key, value)``), build the rows of ``metrics``, the ``latest_metrics`` candidates, and the rows
-of ``params`` and ``tags``, with MLflow's semantics:
-
-- NaN is stored as value 0 with ``is_nan`` true; +/-inf as +/-1.7976931348623157e308;
-- metrics identical after that (key, timestamp, step, value, is_nan) are written once;
-- a key's ``latest_metrics`` candidate is the greatest by (step, timestamp, value), the first
-  of equals winning; the store applies it only where it beats the stored one;
-- tags with one key: the last value wins; ``mlflow.runName`` also renames the run.
+Row builders over already validated values (a metric is ``(key, value, timestamp, step)``, a
+param or tag ``(key, value)``): ``metrics``, ``latest_metrics`` candidates, ``params``, ``tags``.
 
 Cython pure-Python mode: compiled when built, imported as plain Python otherwise.
 """
@@ -36,11 +29,14 @@ def _stored_value(value) -> tuple:
 
 
 def metric_rows(run_id, metrics):
-    """``(rows, latest)`` for a list of metric tuples.
+    """``(rows, latest)`` for a list of metric tuples, with MLflow's semantics.
 
-    ``rows``: ``(key, value, timestamp, step, is_nan, run_id)`` for ``metrics``, once per identity.
-    ``latest``: one ``(key, value, timestamp, step, is_nan, run_id)`` per key, sorted by key (a
-    stable lock order for the store).
+    ``rows``: ``(key, value, timestamp, step, is_nan, run_id)`` for ``metrics``, once per identity
+    (metrics identical once stored, by key, timestamp, step, value and is_nan, are written once);
+    NaN is stored as value 0 with ``is_nan`` true, +/-inf as +/-1.7976931348623157e308.
+    ``latest``: one row per key, sorted by key (a stable lock order for the store): the greatest
+    by (step, timestamp, value), the first of equals winning; the store applies it only where it
+    beats the stored one.
     """
     rows = []
     seen = set()

@@ -40,7 +40,8 @@ _BAD_CHARACTER_MESSAGE = (
 _MISSING_KEY_NAME_MESSAGE = "A key name must be provided."
 
 
-def _error(message):
+def invalid_parameter(message):
+    """``MlflowException`` with ``INVALID_PARAMETER_VALUE``: every refusal of the core."""
     return MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
 
 
@@ -65,9 +66,9 @@ def _path_not_unique(name) -> cython.bint:
 @cython.cfunc
 def _check_name_characters(name, path):
     if not _NAME_REGEX.match(name):
-        raise _error(invalid_value(path, name, _BAD_CHARACTER_MESSAGE))
+        raise invalid_parameter(invalid_value(path, name, _BAD_CHARACTER_MESSAGE))
     if _path_not_unique(name):
-        raise _error(
+        raise invalid_parameter(
             invalid_value(
                 path,
                 name,
@@ -84,12 +85,12 @@ def check_length(entity_name, limit: cython.Py_ssize_t, value, truncate: cython.
         return value
     if truncate and MLFLOW_TRUNCATE_LONG_VALUES.get():
         return value[:limit]
-    raise _error(f"'{entity_name}' exceeds the maximum length of {limit} characters")
+    raise invalid_parameter(f"'{entity_name}' exceeds the maximum length of {limit} characters")
 
 
 def validate_run_id(run_id, path="run_id"):
     if _RUN_ID_REGEX.match(run_id) is None:
-        raise _error(invalid_value(path, run_id))
+        raise invalid_parameter(invalid_value(path, run_id))
 
 
 @cython.cfunc
@@ -108,16 +109,18 @@ def validate_metric(key, value, timestamp, step, path=""):
     """MLflow's ``_validate_metric``."""
     name_path = join_path(path, "name")
     if key is None:
-        raise _error(
+        raise invalid_parameter(
             invalid_value(
                 name_path, None, f"Metric name cannot be None. {_MISSING_KEY_NAME_MESSAGE}"
             )
         )
     _check_name_characters(key, name_path)
     if value is None:
-        raise _error(f"Missing value for required parameter '{join_path(path, 'value')}'.")
+        raise invalid_parameter(
+            f"Missing value for required parameter '{join_path(path, 'value')}'."
+        )
     if not _is_number(value):
-        raise _error(
+        raise invalid_parameter(
             invalid_value(
                 join_path(path, "value"),
                 value,
@@ -126,7 +129,7 @@ def validate_metric(key, value, timestamp, step, path=""):
             )
         )
     if not (_is_number(timestamp) or type(timestamp) is bool) or timestamp < 0:
-        raise _error(
+        raise invalid_parameter(
             invalid_value(
                 join_path(path, "timestamp"),
                 timestamp,
@@ -135,7 +138,7 @@ def validate_metric(key, value, timestamp, step, path=""):
             )
         )
     if not (_is_number(step) or type(step) is bool):
-        raise _error(
+        raise invalid_parameter(
             invalid_value(
                 join_path(path, "step"),
                 step,
@@ -149,7 +152,7 @@ def validate_param(key, value, path=""):
     """MLflow's ``_validate_param``: the ``(key, value)`` to store, the value maybe truncated."""
     key_path = join_path(path, "key")
     if key is None:
-        raise _error(invalid_value(key_path, "", _MISSING_KEY_NAME_MESSAGE))
+        raise invalid_parameter(invalid_value(key_path, "", _MISSING_KEY_NAME_MESSAGE))
     _check_name_characters(key, key_path)
     return (
         check_length("Param key", MAX_ENTITY_KEY_LENGTH, key),
@@ -161,7 +164,7 @@ def validate_tag(key, value, path=""):
     """MLflow's ``_validate_tag``: the ``(key, value)`` to store, the value maybe truncated."""
     key_path = join_path(path, "key")
     if key is None:
-        raise _error(f"Missing value for required parameter '{key_path}'.")
+        raise invalid_parameter(f"Missing value for required parameter '{key_path}'.")
     _check_name_characters(key, key_path)
     return (
         check_length(key_path, MAX_ENTITY_KEY_LENGTH, key),
@@ -172,7 +175,7 @@ def validate_tag(key, value, path=""):
 @cython.cfunc
 def _check_batch_limit(entity_name, limit: cython.Py_ssize_t, length: cython.Py_ssize_t):
     if length > limit:
-        raise _error(
+        raise invalid_parameter(
             f"A batch logging request can contain at most {limit} {entity_name}. "
             f"Got {length} {entity_name}. Please split up {entity_name} across multiple"
             " requests and try again."
@@ -212,7 +215,7 @@ def validate_batch(run_id, metrics, params, tags):
         else:
             seen.add(key)
     if duplicates:
-        raise _error(
+        raise invalid_parameter(
             f"Duplicate parameter keys have been submitted: {duplicates}. Please ensure "
             "the request contains only one param value per param key."
         )

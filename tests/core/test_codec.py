@@ -1,16 +1,17 @@
-"""The codec against MLflow itself: requests through MLflow's handlers, responses through
-``message_to_json``, ``dumps`` against ``json.dumps(indent=2)``.
+"""The core's request parser, response renderer and ``dumps`` against MLflow itself: requests
+through MLflow's handlers, responses through ``message_to_json``, ``dumps`` against
+``json.dumps(indent=2)``.
 
 Requests: each body goes, as JSON bytes, through MLflow's own handler function (in a Flask
 request context, ``_get_request_message`` spied on and stopped right after it returns, before any
-store is touched), and, decoded, through the codec. The outcomes must agree:
+store is touched), and, decoded, through ``parse``. The outcomes must agree:
 
-- MLflow refuses with ``MlflowException``: the codec raises the same class, code and message;
-- MLflow accepts and ``ParseDict`` succeeded: the codec gives the message's field values (and the
+- MLflow refuses with ``MlflowException``: ``parse`` raises the same class, code and message;
+- MLflow accepts and ``ParseDict`` succeeded: ``parse`` gives the message's field values (and the
   fields ``HasField`` reports);
-- MLflow accepts a half-parsed message (``ParseDict`` failed, the schema had no objection): the
-  codec refuses with ``INVALID_PARAMETER_VALUE`` and protobuf's ``ParseError`` text;
-- MLflow fails otherwise (an HTTP 500), or the body is not a JSON object: the codec refuses with
+- MLflow accepts a half-parsed message (``ParseDict`` failed, the schema had no objection):
+  ``parse`` refuses with ``INVALID_PARAMETER_VALUE`` and protobuf's ``ParseError`` text;
+- MLflow fails otherwise (an HTTP 500), or the body is not a JSON object: ``parse`` refuses with
   ``INVALID_PARAMETER_VALUE``.
 """
 
@@ -57,23 +58,12 @@ from mlflow.protos import model_registry_pb2, service_pb2
 from mlflow.server import handlers
 from mlflow.utils.proto_json_utils import message_to_json
 
-from mlflow_accel import _core
+from tests.support.core_impls import builds
 
 
-def _implementations():
-    found = [pytest.param(_core.load_pure("codec"), id="pure")]
-    if os.environ.get("MLFLOW_ACCEL_NO_EXTENSIONS"):
-        return found
-    try:
-        found.append(pytest.param(_core.load_compiled("codec"), id="compiled"))
-    except ImportError:
-        if os.environ.get("MLFLOW_ACCEL_REQUIRE_EXTENSIONS"):
-            raise
-    return found
-
-
-@pytest.fixture(scope="module", params=_implementations())
-def codec(request):
+@pytest.fixture(scope="module", params=builds())
+def core(request):
+    """One build of the core: ``core.parse``, ``core.render``, ``core.json_writer``, ..."""
     return request.param
 
 
@@ -82,22 +72,14 @@ HANDLERS = {
     "LogMetric": "_log_metric",
     "LogParam": "_log_param",
     "SetTag": "_set_tag",
-    "DeleteTag": "_delete_tag",
     "CreateRun": "_create_run",
     "UpdateRun": "_update_run",
-    "DeleteRun": "_delete_run",
-    "RestoreRun": "_restore_run",
     "GetRun": "_get_run",
     "GetMetricHistory": "_get_metric_history",
     "SearchRuns": "_search_runs",
     "CreateExperiment": "_create_experiment",
     "GetExperiment": "_get_experiment",
     "GetExperimentByName": "_get_experiment_by_name",
-    "DeleteExperiment": "_delete_experiment",
-    "RestoreExperiment": "_restore_experiment",
-    "UpdateExperiment": "_update_experiment",
-    "SetExperimentTag": "_set_experiment_tag",
-    "DeleteExperimentTag": "_delete_experiment_tag",
     "SearchExperiments": "_search_experiments",
     "CreateRegisteredModel": "_create_registered_model",
     "RenameRegisteredModel": "_rename_registered_model",
@@ -157,7 +139,7 @@ def _norm(value):
 
 
 def _proto_values(message):
-    """Every field of a parsed request message, as the codec reports them."""
+    """Every field of a parsed request message, as ``parse`` reports them."""
     values = {}
     for field in message.DESCRIPTOR.fields:
         value = getattr(message, field.name)
@@ -226,15 +208,15 @@ def mlflow_outcome(message, body=NO_BODY, query=None):
     return ("ok", _norm(values), present)
 
 
-def codec_outcome(codec, message, body=NO_BODY, query=None):
+def core_outcome(core, message, body=NO_BODY, query=None):
     if query is not None:
-        request = codec.query_to_json(message, query)
+        request = core.parse.query_to_json(message, query)
     elif body is NO_BODY:
         request = None
     else:
         request = json.loads(json.dumps(body))  # the body exactly as the server decodes it
     try:
-        values, present = codec.parse_request_with_presence(message, request)
+        values, present = core.parse.parse_request_with_presence(message, request)
     except MlflowException as e:
         return ("refused", e.error_code, e.message)
     return ("ok", _norm(values), present)
@@ -262,9 +244,9 @@ def agree(expected, got, body_is_object=True):
         assert got == expected
 
 
-def check(codec, message, body=NO_BODY, query=None):
+def check(core, message, body=NO_BODY, query=None):
     expected = mlflow_outcome(message, body, query)
-    got = codec_outcome(codec, message, body, query)
+    got = core_outcome(core, message, body, query)
     agree(expected, got, query is not None or _is_object(body))
     return got
 
@@ -301,13 +283,13 @@ def _assert_spec_matches(spec, descriptor):
             _assert_spec_matches(sub, proto.message_type)
 
 
-def test_messages_are_those_tested(codec):
-    assert sorted(codec.MESSAGES) == MESSAGES
+def test_messages_are_those_tested(core):
+    assert sorted(core.messages.MESSAGES) == MESSAGES
 
 
 @pytest.mark.parametrize("message", MESSAGES)
-def test_table_matches_service_proto(codec, message):
-    _assert_spec_matches(codec._REQUESTS[message], _descriptor(message))
+def test_table_matches_service_proto(core, message):
+    _assert_spec_matches(core.messages.REQUESTS[message], _descriptor(message))
 
 
 # -- requests: hand-written cases --------------------------------------------------------------
@@ -409,8 +391,6 @@ CASES = [
     ("SetTag", {"run_id": "r", "key": "t", "value": "v"}),
     ("SetTag", {"run_id": "r", "key": 7, "value": "v"}),
     ("SetTag", {"run_uuid": "r", "key": "t", "value": "v"}),
-    ("DeleteTag", {"run_id": "r", "key": "t"}),
-    ("DeleteTag", {"run_id": "r"}),
     ("CreateRun", {"experiment_id": "0", "start_time": 5, "tags": [{"key": "a", "value": "b"}]}),
     ("CreateRun", {}),
     ("CreateRun", {"experiment_id": 0}),
@@ -474,13 +454,6 @@ CASES = [
     ("GetExperiment", {"experiment_id": 1}),
     ("GetExperimentByName", {"experiment_name": "e"}),
     ("GetExperimentByName", {"experimentName": "e"}),
-    ("DeleteExperiment", {"experiment_id": "1"}),
-    ("RestoreExperiment", {}),
-    ("UpdateExperiment", {"experiment_id": "1", "new_name": "n"}),
-    ("UpdateExperiment", {"experiment_id": "1"}),
-    ("SetExperimentTag", {"experiment_id": "1", "key": "k", "value": "v"}),
-    ("SetExperimentTag", {"experiment_id": "1", "key": "k", "value": False}),
-    ("DeleteExperimentTag", {"experiment_id": "1", "key": "k"}),
     ("SearchExperiments", {"max_results": "5", "view_type": "ALL", "order_by": ["name"]}),
     ("SearchExperiments", {"max_results": 2**63, "view_type": 1}),
     ("SearchExperiments", {"view_type": "x", "max_results": "y"}),
@@ -488,11 +461,11 @@ CASES = [
 
 
 @pytest.mark.parametrize(("message", "body"), CASES)
-def test_request_like_mlflow(codec, message, body):
-    check(codec, message, body)
+def test_request_like_mlflow(core, message, body):
+    check(core, message, body)
 
 
-def test_parsed_values(codec):
+def test_parsed_values(core):
     """The result shape, spelled out (the oracle aside)."""
     body = {
         "run_id": "r",
@@ -500,19 +473,21 @@ def test_parsed_values(codec):
         "params": [{"key": "p", "value": "v"}],
         "tags": [{"key": "t"}],
     }
-    parsed = codec.parse_request("LogBatch", body)
+    parsed = core.parse.parse_request("LogBatch", body)
     assert list(parsed) == ["run_id", "metrics", "params", "tags"]
     [metric] = parsed["metrics"]
     assert metric[0] == "m" and math.isnan(metric[1]) and metric[2:] == (5, 1, "", "", "", "")
     assert type(metric[2]) is int and type(metric[3]) is int
     assert parsed["params"] == [("p", "v")] and parsed["tags"] == [("t", "")]
-    values, present = codec.parse_request_with_presence("UpdateRun", {"run_id": "r", "endTime": 0})
+    values, present = core.parse.parse_request_with_presence(
+        "UpdateRun", {"run_id": "r", "endTime": 0}
+    )
     assert values == {"run_id": "r", "run_uuid": "", "status": 1, "end_time": 0, "run_name": ""}
     assert present == {"run_id", "end_time"}
-    assert codec.parse_request("SearchRuns", {})["max_results"] == 1000
+    assert core.parse.parse_request("SearchRuns", {})["max_results"] == 1000
 
 
-def test_error_messages_spelled_out(codec):
+def test_error_messages_spelled_out(core):
     """Messages as MLflow writes them, checked without the oracle."""
     cases = [
         (
@@ -537,7 +512,7 @@ def test_error_messages_spelled_out(codec):
     ]
     for body, message in cases:
         with pytest.raises(MlflowException) as info:
-            codec.parse_request("LogBatch", body)
+            core.parse.parse_request("LogBatch", body)
         assert info.value.error_code == IPV
         assert info.value.message == message
 
@@ -551,26 +526,26 @@ def test_agree_can_fail():
         agree(("partial", "x"), ("ok", _norm({}), frozenset()))
 
 
-def test_unknown_message(codec):
+def test_unknown_message(core):
     with pytest.raises(ValueError, match="unknown request message"):
-        codec.parse_request("NoSuchMessage", {})
+        core.parse.parse_request("NoSuchMessage", {})
 
 
-def test_batch_size_limit(codec):
+def test_batch_size_limit(core):
     """``_validate_batch_log_api_req`` measures the decoded body: keys of an object, characters
     of a double-encoded string."""
     from mlflow.utils.validation import MAX_BATCH_LOG_REQUEST_SIZE, _validate_batch_log_api_req
 
-    assert codec.MAX_BATCH_LOG_REQUEST_SIZE == MAX_BATCH_LOG_REQUEST_SIZE
+    assert core.parse.MAX_BATCH_LOG_REQUEST_SIZE == MAX_BATCH_LOG_REQUEST_SIZE
     too_big = dict.fromkeys(map(str, range(MAX_BATCH_LOG_REQUEST_SIZE + 1)), 0)
     for body in (too_big, json.dumps({"run_id": "r", "x": "y" * MAX_BATCH_LOG_REQUEST_SIZE})):
         with pytest.raises(MlflowException) as theirs:
             _validate_batch_log_api_req(body)
         with pytest.raises(MlflowException) as ours:
-            codec.parse_request("LogBatch", body)
+            core.parse.parse_request("LogBatch", body)
         assert (ours.value.error_code, ours.value.message) == (IPV, theirs.value.message)
     del too_big["0"], too_big["1"]
-    assert codec.parse_request("LogBatch", {**too_big, "run_id": "r"})["run_id"] == "r"
+    assert core.parse.parse_request("LogBatch", {**too_big, "run_id": "r"})["run_id"] == "r"
 
 
 # -- requests: GET query strings -----------------------------------------------------------------
@@ -591,19 +566,19 @@ QUERIES = [
 
 
 @pytest.mark.parametrize(("message", "query"), QUERIES)
-def test_query_like_mlflow(codec, message, query):
-    check(codec, message, query=query)
+def test_query_like_mlflow(core, message, query):
+    check(core, message, query=query)
 
 
-def test_query_forms(codec):
+def test_query_forms(core):
     from werkzeug.datastructures import MultiDict
 
     pairs = [("order_by", "a"), ("max_results", "3"), ("order_by", "b"), ("x", "y")]
     expected = {"max_results": "3", "order_by": ["a", "b"]}
-    assert codec.query_to_json("SearchExperiments", pairs) == expected
-    assert codec.query_to_json("SearchExperiments", MultiDict(pairs)) == expected
+    assert core.parse.query_to_json("SearchExperiments", pairs) == expected
+    assert core.parse.query_to_json("SearchExperiments", MultiDict(pairs)) == expected
     mapping = {"order_by": ["a", "b"], "max_results": "3"}
-    assert codec.query_to_json("SearchExperiments", mapping) == expected
+    assert core.parse.query_to_json("SearchExperiments", mapping) == expected
 
 
 # -- requests: generated bodies ------------------------------------------------------------------
@@ -730,9 +705,9 @@ _SETTINGS = settings(
 @pytest.mark.parametrize("message", MESSAGES)
 @_SETTINGS
 @given(data=st.data())
-def test_generated_requests_like_mlflow(codec, message, data):
+def test_generated_requests_like_mlflow(core, message, data):
     body = data.draw(_body(_descriptor(message)))
-    check(codec, message, body)
+    check(core, message, body)
 
 
 def _metric_dicts(junk):
@@ -764,16 +739,16 @@ def _metric_dicts(junk):
         st.fixed_dictionaries({"key": st.text(min_size=1)}, optional={"value": st.text()})
     ),
 )
-def test_generated_valid_log_batches_like_mlflow(codec, metrics, tags):
-    got = check(codec, "LogBatch", {"run_id": "r", "metrics": metrics, "tags": tags})
+def test_generated_valid_log_batches_like_mlflow(core, metrics, tags):
+    got = check(core, "LogBatch", {"run_id": "r", "metrics": metrics, "tags": tags})
     if all("timestamp" in m for m in metrics):
         assert got[0] == "ok"
 
 
 @_SETTINGS
 @given(metrics=_metric_dicts(junk=True))
-def test_generated_log_batch_values_like_mlflow(codec, metrics):
-    check(codec, "LogBatch", {"run_id": "r", "metrics": metrics})
+def test_generated_log_batch_values_like_mlflow(core, metrics):
+    check(core, "LogBatch", {"run_id": "r", "metrics": metrics})
 
 
 # -- responses ------------------------------------------------------------------------------------
@@ -884,121 +859,121 @@ _registered_models = st.builds(
 )
 
 
-def same_json(codec, ours, message):
+def same_json(core, ours, message):
     """Our dict and bytes against ``message_to_json(message)``."""
     expected = message_to_json(message)
     assert _norm(ours) == _norm(json.loads(expected))
-    assert codec.dumps(ours) == expected.encode()
+    assert core.json_writer.dumps(ours) == expected.encode()
 
 
 @_SETTINGS
 @given(run=_runs)
-def test_run_like_message_to_json(codec, run):
-    same_json(codec, codec.run_to_dict(run), run.to_proto())
+def test_run_like_message_to_json(core, run):
+    same_json(core, core.render.run_to_dict(run), run.to_proto())
     response = service_pb2.GetRun.Response()
     response.run.MergeFrom(run.to_proto())
-    same_json(codec, codec.run_response(run), response)
+    same_json(core, core.render.run_response(run), response)
 
 
 @_SETTINGS
 @given(runs=st.lists(_runs, max_size=3), token=_tokens)
-def test_search_runs_like_message_to_json(codec, runs, token):
+def test_search_runs_like_message_to_json(core, runs, token):
     response = service_pb2.SearchRuns.Response()
     response.runs.extend([r.to_proto() for r in runs])
     if token:
         response.next_page_token = token
-    same_json(codec, codec.search_runs_response(runs, token), response)
+    same_json(core, core.render.search_runs_response(runs, token), response)
 
 
 @_SETTINGS
 @given(metrics=st.lists(_metrics(), max_size=4), token=_tokens)
-def test_metric_history_like_message_to_json(codec, metrics, token):
+def test_metric_history_like_message_to_json(core, metrics, token):
     response = service_pb2.GetMetricHistory.Response()
     response.metrics.extend([m.to_proto() for m in metrics])
     if token:
         response.next_page_token = token
-    same_json(codec, codec.metric_history_response(metrics, token), response)
+    same_json(core, core.render.metric_history_response(metrics, token), response)
 
 
 @_SETTINGS
 @given(run_info=_run_infos)
-def test_update_run_like_message_to_json(codec, run_info):
+def test_update_run_like_message_to_json(core, run_info):
     response = service_pb2.UpdateRun.Response(run_info=run_info.to_proto())
-    same_json(codec, codec.update_run_response(run_info), response)
+    same_json(core, core.render.update_run_response(run_info), response)
 
 
 @_SETTINGS
 @given(model=_registered_models, models=st.lists(_registered_models, max_size=3), token=_tokens)
-def test_registered_models_like_message_to_json(codec, model, models, token):
+def test_registered_models_like_message_to_json(core, model, models, token):
     response = model_registry_pb2.GetRegisteredModel.Response(registered_model=model.to_proto())
-    same_json(codec, codec.registered_model_response(model), response)
+    same_json(core, core.render.registered_model_response(model), response)
     response = model_registry_pb2.SearchRegisteredModels.Response()
     response.registered_models.extend([m.to_proto() for m in models])
     if token:
         response.next_page_token = token
-    same_json(codec, codec.search_registered_models_response(models, token), response)
+    same_json(core, core.render.search_registered_models_response(models, token), response)
 
 
 @_SETTINGS
 @given(version=_model_versions, versions=st.lists(_model_versions, max_size=3), token=_tokens)
-def test_model_versions_like_message_to_json(codec, version, versions, token):
+def test_model_versions_like_message_to_json(core, version, versions, token):
     response = model_registry_pb2.GetModelVersion.Response(model_version=version.to_proto())
-    same_json(codec, codec.model_version_response(version), response)
+    same_json(core, core.render.model_version_response(version), response)
     response = model_registry_pb2.GetLatestVersions.Response()
     response.model_versions.extend([v.to_proto() for v in versions])
-    same_json(codec, codec.latest_versions_response(versions), response)
+    same_json(core, core.render.latest_versions_response(versions), response)
     response = model_registry_pb2.SearchModelVersions.Response()
     response.model_versions.extend([v.to_proto() for v in versions])
     if token:
         response.next_page_token = token
-    same_json(codec, codec.search_model_versions_response(versions, token), response)
+    same_json(core, core.render.search_model_versions_response(versions, token), response)
 
 
 @_SETTINGS
 @given(uri=_text)
-def test_download_uri_like_message_to_json(codec, uri):
+def test_download_uri_like_message_to_json(core, uri):
     response = model_registry_pb2.GetModelVersionDownloadUri.Response(artifact_uri=uri)
-    same_json(codec, codec.download_uri_response(uri), response)
+    same_json(core, core.render.download_uri_response(uri), response)
 
 
 @_SETTINGS
 @given(experiment=_experiments, experiments=st.lists(_experiments, max_size=3), token=_tokens)
-def test_experiments_like_message_to_json(codec, experiment, experiments, token):
-    same_json(codec, codec.experiment_to_dict(experiment), experiment.to_proto())
+def test_experiments_like_message_to_json(core, experiment, experiments, token):
+    same_json(core, core.render.experiment_to_dict(experiment), experiment.to_proto())
     response = service_pb2.GetExperimentByName.Response()
     response.experiment.MergeFrom(experiment.to_proto())
-    same_json(codec, codec.experiment_response(experiment), response)
+    same_json(core, core.render.experiment_response(experiment), response)
     response = service_pb2.SearchExperiments.Response()
     response.experiments.extend([e.to_proto() for e in experiments])
     if token:
         response.next_page_token = token
-    same_json(codec, codec.search_experiments_response(experiments, token), response)
+    same_json(core, core.render.search_experiments_response(experiments, token), response)
 
 
 @_SETTINGS
 @given(experiment_id=_text)
-def test_create_experiment_like_message_to_json(codec, experiment_id):
+def test_create_experiment_like_message_to_json(core, experiment_id):
     response = service_pb2.CreateExperiment.Response()
     response.experiment_id = experiment_id
-    same_json(codec, codec.create_experiment_response(experiment_id), response)
+    same_json(core, core.render.create_experiment_response(experiment_id), response)
 
 
-def test_empty_responses(codec):
+def test_empty_responses(core):
     for response in (service_pb2.LogBatch.Response(), service_pb2.SetTag.Response()):
-        same_json(codec, codec.empty_response(), response)
+        same_json(core, core.render.empty_response(), response)
 
 
-def test_entity_pieces(codec):
+def test_entity_pieces(core):
     metric = Metric("m", float("nan"), 1, 2, dataset_name="d", dataset_digest="x")
-    same_json(codec, codec.metric_to_dict(metric), metric.to_proto())
-    assert codec.metric_to_dict(metric)["value"] == "NaN"
-    assert codec.metric_to_dict(Metric("m", -math.inf, 1, 2))["value"] == "-Infinity"
-    assert codec.metric_to_dict(Metric("m", 3, 1, 2))["value"] == 3.0
-    for tag in (Param("p", "v"), RunTag("t", "v"), ExperimentTag("e", "v"), InputTag("i", "v")):
-        same_json(codec, codec.tag_to_dict(tag), tag.to_proto())
+    same_json(core, core.render.metric_to_dict(metric), metric.to_proto())
+    assert core.render.metric_to_dict(metric)["value"] == "NaN"
+    assert core.render.metric_to_dict(Metric("m", -math.inf, 1, 2))["value"] == "-Infinity"
+    assert core.render.metric_to_dict(Metric("m", 3, 1, 2))["value"] == 3.0
     run = Run(RunInfo("r", "0", "u", "RUNNING", 0, None, "active"), RunData(), RunInputs([]))
-    assert codec.run_to_dict(run)["data"] == {} and codec.run_to_dict(run)["inputs"] == {}
-    same_json(codec, codec.run_to_dict(run), run.to_proto())
+    assert (
+        core.render.run_to_dict(run)["data"] == {} and core.render.run_to_dict(run)["inputs"] == {}
+    )
+    same_json(core, core.render.run_to_dict(run), run.to_proto())
 
 
 BAD_ENTITIES = [
@@ -1019,8 +994,10 @@ BAD_ENTITIES = [
 
 
 @pytest.mark.parametrize("entity", BAD_ENTITIES, ids=repr)
-def test_refused_entities_like_to_proto(codec, entity):
-    to_dict = codec.metric_to_dict if isinstance(entity, Metric) else codec.run_info_to_dict
+def test_refused_entities_like_to_proto(core, entity):
+    to_dict = (
+        core.render.metric_to_dict if isinstance(entity, Metric) else core.render.run_info_to_dict
+    )
     with pytest.raises(Exception) as theirs:
         entity.to_proto()
     with pytest.raises(Exception) as ours:
@@ -1053,8 +1030,8 @@ _json_values = st.recursive(
 
 @settings(deadline=None, max_examples=int(os.environ.get("CODEC_EXAMPLES", "120")) * 3)
 @given(value=_json_values)
-def test_dumps_is_json_dumps_indent_2(codec, value):
-    assert codec.dumps(value) == json.dumps(value, indent=2).encode()
+def test_dumps_is_json_dumps_indent_2(core, value):
+    assert core.json_writer.dumps(value) == json.dumps(value, indent=2).encode()
 
 
 DUMPS_CASES = [
@@ -1082,21 +1059,21 @@ DUMPS_CASES = [
 
 
 @pytest.mark.parametrize("value", DUMPS_CASES, ids=repr)
-def test_dumps_cases(codec, value):
-    assert codec.dumps(value) == json.dumps(value, indent=2).encode()
+def test_dumps_cases(core, value):
+    assert core.json_writer.dumps(value) == json.dumps(value, indent=2).encode()
 
 
-def test_dumps_refuses_what_json_refuses(codec):
+def test_dumps_refuses_what_json_refuses(core):
     for value in ({"a": object()}, {(1, 2): 3}):
         with pytest.raises(TypeError):
-            codec.dumps(value)
+            core.json_writer.dumps(value)
 
 
-def test_dumps_deep_nesting(codec):
+def test_dumps_deep_nesting(core):
     value = []
     for _ in range(300):
         value = [value]
-    assert codec.dumps(value) == json.dumps(value, indent=2).encode()
+    assert core.json_writer.dumps(value) == json.dumps(value, indent=2).encode()
 
 
 def test_generated_bodies_are_not_all_trivial():

@@ -1,10 +1,10 @@
 """The core does not leak: memory and references stay flat over repeated round trips.
 
 For each implementation (the compiled build, whose reference counting Cython writes, and the
-pure-Python twin as the control), one round trip parses a request of every message the codec
+pure-Python twin as the control), one round trip parses a request of every message the parser
 knows (a well-formed body and one with a wrong type in every field, refused), runs the validation
-rules and the row builders on the parsed values, and renders every response message through the
-codec's response functions and ``dumps``. After a warm-up, ``ROUNDS`` more round trips (in an
+rules and the row builders on the parsed values, and renders every response message through
+``render``'s response functions and ``dumps``. After a warm-up, ``ROUNDS`` more round trips (in an
 interpreter of their own, so no other thread disturbs the counts) must not grow the memory
 ``tracemalloc`` traces (beyond 1 KiB in all), the number of objects the garbage collector
 tracks, or the reference count of any input container or entity (a leaked reference allocates
@@ -43,7 +43,7 @@ from mlflow.entities.model_registry import ModelVersion, RegisteredModel, Regist
 from mlflow.exceptions import MlflowException
 
 from mlflow_accel import _core
-from tests.support.core_impls import implementations
+from tests.support.core_impls import builds
 
 WARMUP = 10
 ROUNDS = 60
@@ -53,14 +53,13 @@ ROUNDS = 60
 GROWTH_BOUND = 1024
 
 
-KINDS = [param.id for param in implementations("codec")]  # "pure", and "compiled" where built
+KINDS = [param.id for param in builds()]  # "pure", and "compiled" where built
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(kind: str) -> tuple:
-    """``(codec, validation, rows)`` of one implementation."""
-    loader = _core.load_compiled if kind == "compiled" else _core.load_pure
-    return tuple(loader(name) for name in ("codec", "validation", "rows"))
+def load(kind: str):
+    """One build of the core (``_core.implementations``), its modules as attributes."""
+    return _core.implementations()[kind]
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -86,10 +85,10 @@ def _wrong_body(spec) -> dict:
     return {name: [{"x": [1]}] if kind != 5 else "x" for name, _, kind, _, _, _ in spec[2]}
 
 
-def _requests(codec) -> list[tuple[str, dict]]:
+def _requests(messages) -> list[tuple[str, dict]]:
     found = []
-    for message in codec.MESSAGES:
-        spec = codec._REQUESTS[message]
+    for message in messages.MESSAGES:
+        spec = messages.REQUESTS[message]
         found += [(message, _sample_body(spec)), (message, _wrong_body(spec))]
     return found
 
@@ -113,42 +112,41 @@ _VERSION = ModelVersion("model", 1, 1, 2, user_id="u", source="s", run_id="r", a
 _MODEL = RegisteredModel("model", 1, 2, "d", [_VERSION], aliases=[RegisteredModelAlias("a", 1)])
 
 
-def _responses(codec) -> list:
+def _responses(render) -> list:
     return [
-        codec.empty_response(),
-        codec.run_response(_RUN),
-        codec.update_run_response(_RUN_INFO),
-        codec.search_runs_response([_RUN, _RUN], "token"),
-        codec.metric_history_response(_METRICS, "token"),
-        codec.experiment_response(_EXPERIMENT),
-        codec.create_experiment_response("1"),
-        codec.search_experiments_response([_EXPERIMENT], None),
-        codec.registered_model_response(_MODEL),
-        codec.model_version_response(_VERSION),
-        codec.latest_versions_response([_VERSION]),
-        codec.search_registered_models_response([_MODEL], "t"),
-        codec.search_model_versions_response([_VERSION], "t"),
-        codec.download_uri_response("s3://b/k"),
+        render.empty_response(),
+        render.run_response(_RUN),
+        render.update_run_response(_RUN_INFO),
+        render.search_runs_response([_RUN, _RUN], "token"),
+        render.metric_history_response(_METRICS, "token"),
+        render.experiment_response(_EXPERIMENT),
+        render.create_experiment_response("1"),
+        render.search_experiments_response([_EXPERIMENT], None),
+        render.registered_model_response(_MODEL),
+        render.model_version_response(_VERSION),
+        render.latest_versions_response([_VERSION]),
+        render.search_registered_models_response([_MODEL], "t"),
+        render.search_model_versions_response([_VERSION], "t"),
+        render.download_uri_response("s3://b/k"),
     ]
 
 
 def _round_trip(core, requests) -> None:
-    codec, validation, rows = core
     for message, body in requests:
         try:
-            values, _ = codec.parse_request_with_presence(message, body)
+            values, _ = core.parse.parse_request_with_presence(message, body)
         except MlflowException:
             continue
         if message == "LogBatch":
             metrics = [m[:4] for m in values["metrics"]]
-            params, tags = validation.validate_batch(
+            params, tags = core.validation.validate_batch(
                 "r1", metrics, values["params"], values["tags"]
             )
-            rows.metric_rows("r1", metrics)
-            rows.param_rows("r1", params)
-            rows.tag_rows("r1", tags)
-    for response in _responses(codec):
-        codec.dumps(response)
+            core.rows.metric_rows("r1", metrics)
+            core.rows.param_rows("r1", params)
+            core.rows.tag_rows("r1", tags)
+    for response in _responses(core.render):
+        core.json_writer.dumps(response)
 
 
 # -- the test ----------------------------------------------------------------------------------
@@ -177,7 +175,7 @@ def _refcounts(objects) -> list[int]:
 def measure(core) -> dict:
     """Memory growth, tracked-object growth and inputs whose reference count moved over
     ``ROUNDS`` round trips after ``WARMUP``."""
-    requests = _requests(core[0])
+    requests = _requests(core.messages)
     inputs = _inputs(requests)
     for _ in range(WARMUP):
         _round_trip(core, requests)
@@ -235,12 +233,12 @@ def test_round_trips_do_not_leak(measured, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_round_trip_covers_every_message(kind):
     """The loop parses at least one accepted body of every message (else it proves little)."""
-    codec = load(kind)[0]
+    core = load(kind)
     accepted = set()
-    for message, body in _requests(codec):
+    for message, body in _requests(core.messages):
         try:
-            codec.parse_request_with_presence(message, body)
+            core.parse.parse_request_with_presence(message, body)
         except MlflowException:
             continue
         accepted.add(message)
-    assert accepted == set(codec.MESSAGES)
+    assert accepted == set(core.messages.MESSAGES)

@@ -1,9 +1,9 @@
-"""Hostile request input against the codec and validation: refused the MLflow way, never a crash,
+"""Hostile request input against the parser and validation: refused the MLflow way, never a crash,
 a hang or a memory blow-up, and the compiled core always agrees with its pure-Python twin.
 
 The properties are ``fuzz/fuzz_codec.py``'s (one definition for the fuzzer, its corpus replay and
 these tests): a request goes through the fast path's entry points (``request_body.decode_json``
-or ``query_pairs`` + ``codec.query_to_json``, then ``codec.parse_request_with_presence`` for
+or ``query_pairs`` + ``parse.query_to_json``, then ``parse.parse_request_with_presence`` for
 every request message, then MLflow's validation rules on the parsed values); nothing but
 ``MlflowException`` with ``INVALID_PARAMETER_VALUE`` escapes, and both implementations give the
 same values or the same error code and message. Here hypothesis draws the inputs: arbitrary
@@ -41,6 +41,7 @@ from fuzz.fuzz_codec import (
     refusal,
 )
 from mlflow_accel.server.http import request as request_body
+from tests.support.core_impls import implementations
 
 _COMMON = {
     "deadline": None,  # timing is bounded by _bounded(), without hypothesis' flaky deadline
@@ -62,7 +63,7 @@ _MANY = settings(_PROFILE, max_examples=_PROFILE.max_examples * 4)
 MESSAGES = messages()
 HANG_SECONDS = 120  # a call still running then is a hang: the process dies with tracebacks
 SLOW_SECONDS = 10.0  # an example slower than this fails
-_PURE = IMPLEMENTATIONS[0][1]
+_PURE = IMPLEMENTATIONS[0][1].messages
 
 
 @contextmanager
@@ -81,7 +82,7 @@ def test_both_implementations_under_test():
     """As ``tests/support/core_impls.py``: the compiled build is compared wherever it is built, and
     must be under ``MLFLOW_ACCEL_REQUIRE_EXTENSIONS=1`` (CI)."""
     if os.environ.get("MLFLOW_ACCEL_REQUIRE_EXTENSIONS"):
-        assert [name for name, _, _ in IMPLEMENTATIONS] == ["pure", "compiled"]
+        assert [kind for kind, _ in IMPLEMENTATIONS] == ["pure", "compiled"]
     assert "LogBatch" in MESSAGES and "SearchExperiments" in MESSAGES
 
 
@@ -165,13 +166,13 @@ def _field_names(spec) -> list[str]:
     names = []
     for name, json_name, kind, _, _, sub in spec[2]:
         names += [name, json_name]
-        if kind == _PURE._MESSAGE:
+        if kind == _PURE.MESSAGE:
             names += _field_names(sub)
     return names
 
 
 _FIELD_NAMES = sorted(
-    {n for message in _PURE.MESSAGES for n in _field_names(_PURE._REQUESTS[message])}
+    {n for message in _PURE.MESSAGES for n in _field_names(_PURE.REQUESTS[message])}
 )
 
 _strings = st.one_of(
@@ -202,7 +203,7 @@ def _message_value(spec, draw):
     for name, json_name, kind, repeated, _, sub in spec[2]:
         if not draw(st.booleans()):
             continue
-        nested = kind == _PURE._MESSAGE
+        nested = kind == _PURE.MESSAGE
         shaped = draw(st.booleans())
         if shaped and nested:
             count = draw(st.integers(0, 2)) if repeated else 1
@@ -218,7 +219,7 @@ def _message_value(spec, draw):
 
 @st.composite
 def _bodies(draw, message: str):
-    return _message_value(_PURE._REQUESTS[message], draw)
+    return _message_value(_PURE.REQUESTS[message], draw)
 
 
 _json_text = st.recursive(
@@ -278,7 +279,7 @@ def test_hostile_query_arguments(message, pairs):
 
 def _validation_outcome(validation, function: str, args: tuple, typed: bool) -> tuple:
     """The rule's result or exception, comparable across implementations. ``typed``: arguments
-    of the types the codec produces, for which only MLflow's refusal may escape."""
+    of the types the parser produces, for which only MLflow's refusal may escape."""
     try:
         return ("ok", repr(getattr(validation, function)(*args)))
     except MlflowException as e:
@@ -291,8 +292,8 @@ def _validation_outcome(validation, function: str, args: tuple, typed: bool) -> 
 
 def _assert_rule_agrees(function: str, args: tuple, typed: bool) -> None:
     outcomes = {
-        name: _validation_outcome(validation, function, args, typed)
-        for name, _, validation in IMPLEMENTATIONS
+        kind: _validation_outcome(build.validation, function, args, typed)
+        for kind, build in IMPLEMENTATIONS
     }
     assert len(set(outcomes.values())) == 1, (function, args, outcomes)
 
@@ -371,16 +372,14 @@ def test_extreme_bodies(body):
         check_bytes(body)
 
 
-@pytest.mark.parametrize(
-    "codec", [c for _, c, _ in IMPLEMENTATIONS], ids=[n for n, _, _ in IMPLEMENTATIONS]
-)
-def test_value_too_deep_to_quote_is_refused(codec):
+@pytest.mark.parametrize("parse", implementations("parse"))
+def test_value_too_deep_to_quote_is_refused(parse):
     """Regression: a value ~1000 deep (orjson decodes up to 1024 levels) in a field whose type
     check fails overflowed the stack in MLflow's ``invalid_value`` (``json.dumps``): a
     RecursionError, an HTTP 500. Refused like any other wrong type now, without the value."""
     body = request_body.decode_json(b'{"run_id": ' + b"[" * 1000 + b"]" * 1000 + b"}")
     with pytest.raises(MlflowException) as caught:
-        codec.parse_request("GetRun", body)
+        parse.parse_request("GetRun", body)
     assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
     assert caught.value.message == (
         "Invalid value (nested too deeply) for parameter 'run_id' supplied: Hint: Value was of"

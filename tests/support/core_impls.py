@@ -1,24 +1,19 @@
-"""Both implementations of a core module, for parametrising tests over them.
+"""The builds of the core under test, as ``pytest.param``s: pure, and compiled where built.
 
-The pure-Python source always; the compiled build when it is importable (and always under
-``MLFLOW_ACCEL_REQUIRE_EXTENSIONS=1``, where a missing build must fail, not vanish).
+One place for every core test (``_core.implementations`` decides which builds there are, and
+fails under ``MLFLOW_ACCEL_REQUIRE_EXTENSIONS=1`` when the compiled one is missing).
 """
-
-import os
 
 import pytest
 
 from mlflow_accel import _core
 
 
+def builds() -> list:
+    """``pytest.param``s of each build (its modules as attributes), with ids "pure", "compiled"."""
+    return [pytest.param(build, id=kind) for kind, build in _core.implementations().items()]
+
+
 def implementations(name: str) -> list:
-    """``pytest.param``s of core module ``name``: pure, and compiled where built."""
-    found = [pytest.param(_core.load_pure(name), id="pure")]
-    if os.environ.get("MLFLOW_ACCEL_NO_EXTENSIONS"):
-        return found
-    try:
-        found.append(pytest.param(_core.load_compiled(name), id="compiled"))
-    except ImportError:
-        if os.environ.get("MLFLOW_ACCEL_REQUIRE_EXTENSIONS"):
-            raise
-    return found
+    """``pytest.param``s of core module ``name`` in each build."""
+    return [pytest.param(getattr(p.values[0], name), id=p.id) for p in builds()]

@@ -1,9 +1,9 @@
 """The fast model-registry handlers: registered models, model versions, tags and aliases.
 
-Each does what MLflow's Flask handler of the same name does: the codec parses and checks the
+Each does what MLflow's Flask handler of the same name does: the core parses and checks the
 request as ``_get_request_message`` would, the server's registry store does the work (MLflow's
 own validation of a new version's source included), the webhook MLflow would fire is fired
-(``registry_webhooks``), and the codec renders the response as ``message_to_json`` does.
+(``registry_webhooks``), and the core renders the response as ``message_to_json`` does.
 ``REGISTRY`` maps MLflow's Flask endpoint names to these handlers.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from mlflow.entities.model_registry import ModelVersionTag, RegisteredModelTag
 
 from mlflow_accel import _compat
-from mlflow_accel._core import codec
+from mlflow_accel._core import render
 from mlflow_accel.server.handlers import registry_webhooks as webhooks
 from mlflow_accel.server.http.request import FastRequest, page_token, values, values_and_presence
 
@@ -32,12 +32,12 @@ def create_registered_model(request: FastRequest) -> dict:
         description=description,
     )
     webhooks.registered_model_created(store, name, tags, description)
-    return codec.registered_model_response(registered_model)
+    return render.registered_model_response(registered_model)
 
 
 def get_registered_model(request: FastRequest) -> dict:
     name = values("GetRegisteredModel", request)["name"]
-    return codec.registered_model_response(_store().get_registered_model(name=name))
+    return render.registered_model_response(_store().get_registered_model(name=name))
 
 
 def update_registered_model(request: FastRequest) -> dict:
@@ -45,7 +45,7 @@ def update_registered_model(request: FastRequest) -> dict:
     registered_model = _store().update_registered_model(
         name=fields["name"], description=fields["description"]
     )
-    return codec.registered_model_response(registered_model)
+    return render.registered_model_response(registered_model)
 
 
 def rename_registered_model(request: FastRequest) -> dict:
@@ -53,12 +53,12 @@ def rename_registered_model(request: FastRequest) -> dict:
     registered_model = _store().rename_registered_model(
         name=fields["name"], new_name=fields["new_name"]
     )
-    return codec.registered_model_response(registered_model)
+    return render.registered_model_response(registered_model)
 
 
 def delete_registered_model(request: FastRequest) -> dict:
     _store().delete_registered_model(name=values("DeleteRegisteredModel", request)["name"])
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def search_registered_models(request: FastRequest) -> dict:
@@ -69,13 +69,13 @@ def search_registered_models(request: FastRequest) -> dict:
         order_by=fields["order_by"],
         page_token=page_token(fields),
     )
-    return codec.search_registered_models_response(found, found.token)
+    return render.search_registered_models_response(found, found.token)
 
 
 def get_latest_versions(request: FastRequest) -> dict:
     fields = values("GetLatestVersions", request)
     latest = _store().get_latest_versions(name=fields["name"], stages=fields["stages"])
-    return codec.latest_versions_response(latest)
+    return render.latest_versions_response(latest)
 
 
 def set_registered_model_tag(request: FastRequest) -> dict:
@@ -84,7 +84,7 @@ def set_registered_model_tag(request: FastRequest) -> dict:
     store = _store()
     store.set_registered_model_tag(name=name, tag=RegisteredModelTag(key=key, value=value))
     webhooks.registered_model_tag_set(store, name, key, value)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def delete_registered_model_tag(request: FastRequest) -> dict:
@@ -93,7 +93,7 @@ def delete_registered_model_tag(request: FastRequest) -> dict:
     store = _store()
     store.delete_registered_model_tag(name=name, key=key)
     webhooks.registered_model_tag_deleted(store, name, key)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def set_registered_model_alias(request: FastRequest) -> dict:
@@ -102,7 +102,7 @@ def set_registered_model_alias(request: FastRequest) -> dict:
     store = _store()
     store.set_registered_model_alias(name=name, alias=alias, version=version)
     webhooks.alias_created(store, name, alias, version)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def delete_registered_model_alias(request: FastRequest) -> dict:
@@ -111,13 +111,13 @@ def delete_registered_model_alias(request: FastRequest) -> dict:
     store = _store()
     store.delete_registered_model_alias(name=name, alias=alias)
     webhooks.alias_deleted(store, name, alias)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def get_model_version_by_alias(request: FastRequest) -> dict:
     fields = values("GetModelVersionByAlias", request)
     model_version = _store().get_model_version_by_alias(name=fields["name"], alias=fields["alias"])
-    return codec.model_version_response(model_version)
+    return render.model_version_response(model_version)
 
 
 # -- model versions ------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def create_model_version(request: FastRequest) -> dict:
         _compat.server_tracking_store().set_model_versions_tags(
             name=name, version=model_version.version, model_id=model_id
         )
-    response = codec.model_version_response(model_version)
+    response = render.model_version_response(model_version)
     webhooks.model_version_created(
         store, name, model_version.version, source, run_id, tags, description
     )
@@ -152,7 +152,7 @@ def create_model_version(request: FastRequest) -> dict:
 def get_model_version(request: FastRequest) -> dict:
     fields = values("GetModelVersion", request)
     model_version = _store().get_model_version(name=fields["name"], version=fields["version"])
-    return codec.model_version_response(model_version)
+    return render.model_version_response(model_version)
 
 
 def update_model_version(request: FastRequest) -> dict:
@@ -162,7 +162,7 @@ def update_model_version(request: FastRequest) -> dict:
         version=fields["version"],
         description=fields["description"] if "description" in present else None,
     )
-    return codec.model_version_response(model_version)
+    return render.model_version_response(model_version)
 
 
 def transition_stage(request: FastRequest) -> dict:
@@ -173,19 +173,19 @@ def transition_stage(request: FastRequest) -> dict:
         stage=fields["stage"],
         archive_existing_versions=fields["archive_existing_versions"],
     )
-    return codec.model_version_response(model_version)
+    return render.model_version_response(model_version)
 
 
 def delete_model_version(request: FastRequest) -> dict:
     fields = values("DeleteModelVersion", request)
     _store().delete_model_version(name=fields["name"], version=fields["version"])
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def get_model_version_download_uri(request: FastRequest) -> dict:
     fields = values("GetModelVersionDownloadUri", request)
     uri = _store().get_model_version_download_uri(name=fields["name"], version=fields["version"])
-    return codec.download_uri_response(uri)
+    return render.download_uri_response(uri)
 
 
 def search_model_versions(request: FastRequest) -> dict:
@@ -196,7 +196,7 @@ def search_model_versions(request: FastRequest) -> dict:
         order_by=fields["order_by"],
         page_token=page_token(fields),
     )
-    return codec.search_model_versions_response(found, found.token)
+    return render.search_model_versions_response(found, found.token)
 
 
 def set_model_version_tag(request: FastRequest) -> dict:
@@ -207,7 +207,7 @@ def set_model_version_tag(request: FastRequest) -> dict:
         name=name, version=version, tag=ModelVersionTag(key=key, value=value)
     )
     webhooks.model_version_tag_set(store, name, version, key, value)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def delete_model_version_tag(request: FastRequest) -> dict:
@@ -216,7 +216,7 @@ def delete_model_version_tag(request: FastRequest) -> dict:
     store = _store()
     store.delete_model_version_tag(name=name, version=version, key=key)
     webhooks.model_version_tag_deleted(store, name, version, key)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 #: MLflow's Flask endpoint name -> our handler.

@@ -1,10 +1,10 @@
 """The fast tracking handlers: runs, metrics, params, tags and experiments.
 
 Each does what MLflow's Flask handler of the same name does (``mlflow.server.handlers``), without
-Flask, protobuf or the ORM: the codec parses and checks the request as ``_get_request_message``
-would, the accelerated store does the work, and the codec renders the response message as
+Flask, protobuf or the ORM: the core parses and checks the request as ``_get_request_message``
+would, the accelerated store does the work, and the core renders the response message as
 ``message_to_json`` does. Refusals are MLflow's (same status, error code and message); where
-MLflow's handler would crash (an HTML 500), the codec refuses with a JSON 400. ``TRACKING`` maps
+MLflow's handler would crash (an HTML 500), the parser refuses with a JSON 400. ``TRACKING`` maps
 MLflow's Flask endpoint names to these handlers.
 """
 
@@ -15,7 +15,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 
 from mlflow_accel import _compat
-from mlflow_accel._core import codec
+from mlflow_accel._core import render
 from mlflow_accel.server.http.request import FastRequest, page_token, values, values_and_presence
 
 
@@ -48,7 +48,7 @@ def log_batch(request: FastRequest) -> dict:
         )
     else:
         _store().log_batch_values(run_id, [m[:4] for m in metrics], params, tags)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def log_metric(request: FastRequest) -> dict:
@@ -64,7 +64,7 @@ def log_metric(request: FastRequest) -> dict:
         fields["run_id"] or None,
     )
     _store().log_metric(fields["run_id"] or fields["run_uuid"], metric)
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def log_param(request: FastRequest) -> dict:
@@ -72,13 +72,13 @@ def log_param(request: FastRequest) -> dict:
     _store().log_param(
         fields["run_id"] or fields["run_uuid"], Param(fields["key"], fields["value"])
     )
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def set_tag(request: FastRequest) -> dict:
     fields = values("SetTag", request)
     _store().set_tag(fields["run_id"] or fields["run_uuid"], RunTag(fields["key"], fields["value"]))
-    return codec.empty_response()
+    return render.empty_response()
 
 
 def create_run(request: FastRequest) -> dict:
@@ -90,7 +90,7 @@ def create_run(request: FastRequest) -> dict:
         tags=[RunTag(key, value) for key, value in fields["tags"]],
         run_name=fields["run_name"],
     )
-    return codec.run_response(run)
+    return render.run_response(run)
 
 
 def update_run(request: FastRequest) -> dict:
@@ -101,12 +101,12 @@ def update_run(request: FastRequest) -> dict:
         fields["end_time"] if "end_time" in present else None,
         fields["run_name"] if "run_name" in present else None,
     )
-    return codec.update_run_response(run_info)
+    return render.update_run_response(run_info)
 
 
 def get_run(request: FastRequest) -> dict:
     fields = values("GetRun", request)
-    return codec.run_response(_store().get_run(fields["run_id"] or fields["run_uuid"]))
+    return render.run_response(_store().get_run(fields["run_id"] or fields["run_uuid"]))
 
 
 def search_runs(request: FastRequest) -> dict:
@@ -122,7 +122,7 @@ def search_runs(request: FastRequest) -> dict:
         order_by=fields["order_by"],
         page_token=page_token(fields),
     )
-    return codec.search_runs_response(runs, runs.token)
+    return render.search_runs_response(runs, runs.token)
 
 
 def get_metric_history(request: FastRequest) -> dict:
@@ -140,7 +140,7 @@ def get_metric_history(request: FastRequest) -> dict:
         max_results=max_results,
         page_token=page_token(fields),
     )
-    return codec.metric_history_response(metrics, metrics.token)
+    return render.metric_history_response(metrics, metrics.token)
 
 
 # -- experiments ---------------------------------------------------------------------------------
@@ -154,12 +154,12 @@ def create_experiment(request: FastRequest) -> dict:
     if artifact_location:
         _compat.validate_storage_location_uri(artifact_location, "artifact_location")
     experiment_id = _store().create_experiment(fields["name"], artifact_location, tags)
-    return codec.create_experiment_response(experiment_id)
+    return render.create_experiment_response(experiment_id)
 
 
 def get_experiment(request: FastRequest) -> dict:
     fields = values("GetExperiment", request)
-    return codec.experiment_response(_store().get_experiment(fields["experiment_id"]))
+    return render.experiment_response(_store().get_experiment(fields["experiment_id"]))
 
 
 def get_experiment_by_name(request: FastRequest) -> dict:
@@ -169,7 +169,7 @@ def get_experiment_by_name(request: FastRequest) -> dict:
         raise MlflowException(
             f"Could not find experiment with name '{name}'", error_code=RESOURCE_DOES_NOT_EXIST
         )
-    return codec.experiment_response(experiment)
+    return render.experiment_response(experiment)
 
 
 def search_experiments(request: FastRequest) -> dict:
@@ -181,7 +181,7 @@ def search_experiments(request: FastRequest) -> dict:
         filter_string=fields["filter"],
         page_token=page_token(fields),
     )
-    return codec.search_experiments_response(experiments, experiments.token)
+    return render.search_experiments_response(experiments, experiments.token)
 
 
 #: MLflow's Flask endpoint name -> our handler.

@@ -20,7 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.utils.search_utils import SearchUtils
 
-from mlflow_accel._core import codec
+from mlflow_accel._core import parse
 
 _JSON_TYPES = ("application/json",)
 
@@ -44,9 +44,9 @@ def values_and_presence(message: str, request: FastRequest) -> tuple:
     if request.method == "GET":
         query = query_pairs(request.query)
         if query:
-            return codec.parse_request_with_presence(message, codec.query_to_json(message, query))
+            return parse.parse_request_with_presence(message, parse.query_to_json(message, query))
     check_content_type(request.method, request.content_type)
-    return codec.parse_request_with_presence(message, decode_json(request.body))
+    return parse.parse_request_with_presence(message, decode_json(request.body))
 
 
 def page_token(values: dict):

@@ -13,7 +13,7 @@ import logging
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 
-from mlflow_accel._core import codec
+from mlflow_accel._core import json_writer
 from mlflow_accel.server.http.body import MAX_BODY_SIZE_ENV
 
 _logger = logging.getLogger("mlflow_accel.server")
@@ -23,7 +23,7 @@ _JSON_HEADERS = ((b"content-type", b"application/json"),)
 def respond(handler, request) -> tuple[int, bytes]:
     """``(status, body)``: the handler's response, or the error MLflow's server would send."""
     try:
-        return 200, codec.dumps(handler(request))
+        return 200, json_writer.dumps(handler(request))
     except MlflowException as e:
         if e.get_http_status_code() >= 500:
             _logger.error("Error in %s: %s", handler.__name__, e)
