@@ -30,6 +30,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.support import servers
+from tests.support.server_pool import ServerKey
 
 LONG = os.environ.get("MLFLOW_ACCEL_LONG") == "1"
 
@@ -57,6 +58,11 @@ METRIC_KEYS = 4  # keys shared by all clients: latest_metrics of shared runs is 
 
 def start_server(kind: str, uri: str, workdir, workers: int = 2) -> servers.RunningServer:
     return servers.start(kind, uri, workdir, env=QUIET, workers=workers)
+
+
+def shared_server_key(dialect: str) -> ServerKey:
+    """The session's shared accel server of ``dialect`` that takes the load (``--workers 2``)."""
+    return ServerKey.of("accel", dialect, env=QUIET, workers=2)
 
 
 # -- the ledger ---------------------------------------------------------------------------------
