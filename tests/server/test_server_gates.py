@@ -298,10 +298,6 @@ CONFIGS = {
 }
 
 
-#: Both kinds alike: no job runner and huey consumers per server (they only slow the boot).
-QUIET = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-
-
 class Launcher:
     """Boots every configuration's pair at once (a few at a time) on first use."""
 
@@ -338,7 +334,7 @@ class Launcher:
     def _boot(self, name, config, kind, uri):
         workdir = self.root / name / kind
         workdir.mkdir(parents=True, exist_ok=True)
-        env = {**config.env, **QUIET}
+        env = dict(config.env)
         if config.env is AUTH_ENV:
             (workdir / "auth.ini").write_text(AUTH_INI)
             env["MLFLOW_AUTH_CONFIG_PATH"] = str(workdir / "auth.ini")

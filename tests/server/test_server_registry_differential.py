@@ -60,14 +60,13 @@ EVENTS = [
     ("PROMPT_ALIAS", "CREATED"),
     ("PROMPT_ALIAS", "DELETED"),
 ]
-#: Both servers: webhooks may call a local http receiver; no job runner; the same hash seed
+#: Both servers: webhooks may call a local http receiver; the same hash seed
 #: (MLflow's messages list Python sets in iteration order).
 SERVER_ENV = {
     "PYTHONHASHSEED": "0",
     "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
     "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
     "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
-    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
 }
 _TIME_KEYS = {
     "creation_timestamp",
