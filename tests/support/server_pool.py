@@ -64,8 +64,9 @@ class ServerPool:
         return [self.running[key] for key in keys]
 
     def close(self) -> None:
-        for pooled in self.running.values():
-            pooled.server.stop()
+        if self.running:  # a stop waits for the graceful shutdown: all at once
+            with ThreadPoolExecutor(len(self.running)) as pool:
+                list(pool.map(lambda pooled: pooled.server.stop(), self.running.values()))
         for databases in self.databases.values():
             databases.close()
 
