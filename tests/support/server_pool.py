@@ -37,10 +37,6 @@ class PooledServer:
     server: servers.RunningServer
     uri: str  # the database it serves
 
-    @property
-    def url(self) -> str:
-        return self.server.url
-
 
 class ServerPool:
     def __init__(self, db_servers, root: Path):
