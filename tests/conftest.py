@@ -9,6 +9,8 @@
 - ``new_database``: ``new_database()`` -> URI of a fresh database, retired after the test;
   ``db_uri``: one such database.
 - ``make_store``: ``make_store(cls, uri)`` builds a store whose engine is disposed after the test.
+- ``server_pool`` (session scope): tracking servers shared by the modules that can share them
+  (``tests.support.server_pool``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests.support.databases import (
     ServerUnavailable,
     dispose_engines,
 )
+from tests.support.server_pool import ServerPool
 
 # Under CI the property tests draw the same examples every run: a failure is reproducible
 # and a green run stays green. Locally they keep exploring new examples.
@@ -49,6 +52,13 @@ def db_servers(tmp_path_factory):
     servers = Servers(tmp_path_factory.mktemp("mlflow-dbs"))
     yield servers
     servers.close()
+
+
+@pytest.fixture(scope="session")
+def server_pool(db_servers, tmp_path_factory):
+    pool = ServerPool(db_servers, tmp_path_factory.mktemp("server-pool"))
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(scope="module", params=_selected_dialects())

@@ -5,9 +5,10 @@
     python tools/check_dist.py pure-wheel dist/mlflow_accel-0.1.0-py3-none-any.whl
 
 The sdist must carry the Cython sources (the ``.py`` core modules that ``setup.py`` lists), the
-tests, examples, README and CHANGELOG, and no generated C, built extension or bytecode: building
-from it cythonizes anew. What cibuildwheel's tests take from it (``test-sources`` and the test
-files ``test-command`` names, in its own ``[tool.cibuildwheel]``) must be there too.
+tests, the fuzz harness and corpus, examples, README and CHANGELOG, and no generated C, built
+extension or bytecode: building from it cythonizes anew. What cibuildwheel's tests take from it
+(``test-sources`` and the test files ``test-command`` names, in its own ``[tool.cibuildwheel]``)
+must be there too.
 
 A compiled wheel must hold an extension module beside the ``.py`` source of every core module
 and a platform tag; the pure wheel must be tagged ``py3-none-any`` and hold no extension at all.
@@ -83,13 +84,13 @@ def _literal_assignment(source: str, name: str):
 
 
 def _cibuildwheel_test_files(pyproject: dict) -> list[str]:
-    """``test-sources`` and the ``tests/…`` files ``test-command`` names."""
+    """``test-sources`` and the ``tests/…`` files and folders ``test-command`` names."""
     config = pyproject.get("tool", {}).get("cibuildwheel", {})
     sources = config.get("test-sources", [])
     sources = sources.split() if isinstance(sources, str) else list(sources)
     command = config.get("test-command", "")
     command = " ".join(command) if isinstance(command, list) else command
-    return sources + re.findall(r"\btests/[\w/]+\.py\b", command)
+    return sources + re.findall(r"\btests/[\w/.]*\w", command)
 
 
 def _forbidden(names: list[str]) -> list[str]:

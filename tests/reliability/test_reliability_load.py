@@ -1,10 +1,11 @@
 """Load without loss, and crash safety: ``mlflow-accel server`` under many concurrent clients
 keeps every acknowledged write, also when it is killed with SIGKILL in the middle of the load.
 
-One server per dialect (``--workers 2``, a fresh database), shared by both tests (a server boot
-is most of their cost). ``SIZE.clients`` client threads log into their own runs and a few shared
-ones (``tests/support/reliability.py``): batches of metrics (steps, timestamps, NaN, infinities),
-params and tags, single metrics, params and tags, reads, and batches refused by design.
+One server per dialect (``--workers 2``, a fresh database), the session's shared one
+(``tests/support/server_pool.py``; a boot is most of a test's cost). ``SIZE.clients`` client threads
+log into their own runs and a few shared ones (``tests/support/reliability.py``): batches of metrics
+(steps, timestamps, NaN, infinities), params and tags, single metrics, params and tags, reads, and
+batches refused by design.
 
 Load without loss: after ``SIZE.load_seconds`` every request got its designed answer (no 5xx,
 no "database is locked" on SQLite, no timeout), and the tables, read straight from the database,
@@ -38,12 +39,9 @@ LOAD_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
-def server(fresh_databases, tmp_path_factory):
-    uri = fresh_databases.new()
-    workdir = tmp_path_factory.mktemp(f"load-{fresh_databases.dialect}")
-    running = reliability.start_server("accel", uri, workdir)
-    yield uri, running
-    running.stop()
+def server(dialect, server_pool):
+    pooled = server_pool.get(reliability.shared_server_key(dialect))[0]
+    return pooled.uri, pooled.server
 
 
 def test_concurrent_clients_lose_and_duplicate_nothing(server):
@@ -59,20 +57,6 @@ def test_concurrent_clients_lose_and_duplicate_nothing(server):
     assert not problems, "\n".join(problems[:20])
     assert not reliability.unexpected_answers(load), reliability.unexpected_answers(load)
     assert "database is locked" not in running.log_text()
-
-
-@pytest.fixture
-def started(tmp_path):
-    """``start(uri)``: a server on ``uri``; every server started is stopped after the test."""
-    running = []
-
-    def start(uri):
-        running.append(reliability.start_server("accel", uri, tmp_path / f"server-{len(running)}"))
-        return running[-1]
-
-    yield start
-    for server in running:
-        server.stop()
 
 
 def kill_process_group(server) -> None:
@@ -99,7 +83,7 @@ def sqlite_integrity(uri: str) -> str:
         engine.dispose()
 
 
-def test_sigkill_under_load_keeps_every_acknowledged_write(server, started):
+def test_sigkill_under_load_keeps_every_acknowledged_write(server, dialect, server_pool):
     db_uri, first = server
     load = reliability.Load(first.url)
     load.prepare("crash")
@@ -110,7 +94,8 @@ def test_sigkill_under_load_keeps_every_acknowledged_write(server, started):
     lost = [w for w in load.writes if not w.outcome_known]
     print(f"killed after {len(load.writes)} writes, {len(lost)} without an answer")
 
-    second = started(db_uri)
+    # The pool boots the killed server again, on the same database.
+    second = server_pool.get(reliability.shared_server_key(dialect))[0].server
     restarted_at = time.monotonic()
     load.url = second.url
     load.run_for(AFTER_RESTART_SECONDS)

@@ -27,8 +27,6 @@ from tests.support.databases import Normaliser
 
 TS = 1_700_000_000_000
 KINDS = ("stock", "accel")
-#: Both kinds alike: no job runner and huey consumers per server (they only slow the boot).
-QUIET = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +36,7 @@ def pair(fresh_databases, tmp_path_factory):
     uris = {kind: fresh_databases.new() for kind in KINDS}
     with ThreadPoolExecutor(2) as pool:
         futures = {
-            kind: pool.submit(servers.start, kind, uris[kind], root / kind, env=QUIET, workers=2)
+            kind: pool.submit(servers.start, kind, uris[kind], root / kind, workers=2)
             for kind in KINDS
         }
         started = {}

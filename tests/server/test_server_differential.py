@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -26,12 +25,10 @@ import requests
 
 from tests.support import servers
 from tests.support.databases import (
-    Normaliser,
-    _database_error_text,
     differences,
-    dump_tables,
     table_differences,
 )
+from tests.support.http_differential import Side
 from tests.support.server_corpus import (
     API,
     CORPUS,
@@ -41,106 +38,12 @@ from tests.support.server_corpus import (
     JSON_TYPE,
     SAME,
     STOCK_500,
-    Req,
 )
 
 MAX_BODY = 1_000_000  # the accel server's --max-body-size; the corpus stays well under it
-_NOW_FLOOR = int(time.time() * 1000) - 3_600_000  # corpus times are years older than this
-_TIME_KEYS = {"start_time", "end_time", "creation_time", "last_update_time", "deleted_time"}
-_DATABASE_NAME = re.compile(r"mlfa_\d+_[0-9a-f]+_\d+")  # tests.support.databases' clone names
-_PLACEHOLDER = re.compile(rb"\{(run|exp):([\w-]+)\}|\{token\}")
 #: Same hash seed in both servers: MLflow's messages list Python sets in iteration order.
 _SERVER_ENV = {"PYTHONHASHSEED": "0"}
 _HALF_PARSED_RUNS = {f"<run {HALF}>", f"<run {HALF_CREATED}>"}
-
-
-class Side:
-    """One server with its database, its ids by symbolic name and its normaliser."""
-
-    def __init__(self, server: servers.RunningServer, uri: str, artifact_root: str):
-        self.server = server
-        self.uri = uri
-        self.norm = Normaliser(artifact_root)
-        self.ids: dict[bytes, str] = {b"exp:0": "0"}
-        self.token = ""
-        self.generated_names: dict[str, str] = {}
-
-    def fill(self, data: bytes) -> bytes:
-        def one(m):
-            if m.group(0) == b"{token}":
-                return self.token.encode()
-            return self.ids[m.group(0)[1:-1]].encode()
-
-        return _PLACEHOLDER.sub(one, data)
-
-    def send(self, req: Req) -> requests.Response:
-        headers = {} if req.content_type is None else {"Content-Type": req.content_type}
-        query = [(k, self.fill(v.encode()).decode()) for k, v in req.query]
-        return requests.request(
-            req.method,
-            self.server.url + req.prefix + req.route,
-            params=query,
-            data=None if req.body is None else self.fill(req.body),
-            headers=headers,
-            timeout=60,
-        )
-
-    def observe(self, req: Req, resp: requests.Response, sent: bytes | None) -> None:
-        """Learn the ids, page token and generated run name a response reveals."""
-        body = _json(resp)
-        if not isinstance(body, dict):
-            return
-        self.token = body.get("next_page_token", "")
-        if resp.status_code != 200:
-            return
-        name = req.bind or req.name
-        if req.route == "experiments/create":
-            self.ids[f"exp:{name}".encode()] = body["experiment_id"]
-            self.norm.exp_labels[body["experiment_id"]] = f"<exp {name}>"
-        elif req.route == "runs/create":
-            info = body["run"]["info"]
-            self.ids[f"run:{name}".encode()] = info["run_id"]
-            self.norm.run_labels[info["run_id"]] = f"<run {name}>"
-            if info["run_name"].encode() not in (sent or b""):
-                self.generated_names[info["run_name"]] = f"<name generated for {name}>"
-
-    def exchange(self, req: Req) -> dict:
-        sent = None if req.body is None else self.fill(req.body)
-        resp = self.send(req)
-        self.observe(req, resp, sent)
-        return self.canonical(resp)
-
-    def canonical(self, resp: requests.Response) -> dict:
-        body = _json(resp)
-        return {
-            "status": resp.status_code,
-            "content-type": resp.headers.get("content-type"),
-            "body": self.scrub(self.norm.value(body)) if body is not None else resp.text,
-        }
-
-    def scrub(self, x, key=None):
-        """Server-chosen times -> ``<now>``, generated run names -> labels, database error
-        messages without SQLAlchemy's wrapper text or the database's name."""
-        if isinstance(x, dict):
-            return {k: self.scrub(v, k) for k, v in x.items()}
-        if isinstance(x, list):
-            return [self.scrub(v) for v in x]
-        if key in _TIME_KEYS and isinstance(x, int) and x >= _NOW_FLOOR:
-            return "<now>"
-        if isinstance(x, str):
-            if key == "message":
-                x = _DATABASE_NAME.sub("<database>", _database_error_text(x))
-            return self.generated_names.get(x, x)
-        return x
-
-    def dump(self) -> dict:
-        return self.scrub(dump_tables(self.uri, self.norm))
-
-
-def _json(resp: requests.Response):
-    if not resp.headers.get("content-type", "").startswith(JSON_TYPE) or not resp.content:
-        return None
-    return json.loads(resp.content)
 
 
 def _start_pair(fresh_databases, workdir, *accel_args):

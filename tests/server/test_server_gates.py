@@ -298,10 +298,6 @@ CONFIGS = {
 }
 
 
-#: Both kinds alike: no job runner and huey consumers per server (they only slow the boot).
-QUIET = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-
-
 class Launcher:
     """Boots every configuration's pair at once (a few at a time) on first use."""
 
@@ -338,7 +334,7 @@ class Launcher:
     def _boot(self, name, config, kind, uri):
         workdir = self.root / name / kind
         workdir.mkdir(parents=True, exist_ok=True)
-        env = {**config.env, **QUIET}
+        env = dict(config.env)
         if config.env is AUTH_ENV:
             (workdir / "auth.ini").write_text(AUTH_INI)
             env["MLFLOW_AUTH_CONFIG_PATH"] = str(workdir / "auth.ini")
@@ -357,14 +353,20 @@ class Launcher:
             name, CONFIGS[name], *(self.futures[name, k].result() for k in ("stock", "accel"))
         )
 
-    def close(self):
+    def release(self, names):
+        """Stop the servers of configurations ``names``."""
+
         def stop(future):
             try:
                 future.result().stop()
             except Exception:
                 pass  # it never started; its test already reported why
 
-        list(self.pool.map(stop, self.futures.values()))
+        released = [key for key in self.futures if key[0] in names]
+        list(self.pool.map(stop, [self.futures.pop(key) for key in released]))
+
+    def close(self):
+        self.release(CONFIGS)
         self.pool.shutdown()
         for databases in self.databases.values():
             databases.close()
@@ -388,14 +390,16 @@ def configs_of(item) -> set:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def launcher(request, db_servers, tmp_path_factory):
-    """Boots, all at once, the configurations the selected tests of this module use."""
-    names = set().union(
-        *(configs_of(i) for i in request.session.items if i.module is sys.modules[__name__])
-    )
-    launched = Launcher(db_servers, tmp_path_factory.mktemp("gates"), names)
-    yield launched
-    launched.close()
+def launcher(request, gates_launcher):
+    """The session's gates servers (tests/server/conftest.py); when this module ends, those no
+    other module uses stop."""
+    yield gates_launcher
+    others = [
+        item
+        for item in request.session.items
+        if item.module is not sys.modules[__name__] and "gates_launcher" in item.fixturenames
+    ]
+    gates_launcher.release(set(CONFIGS) - set().union(*(configs_of(item) for item in others)))
 
 
 @pytest.fixture(scope="module")

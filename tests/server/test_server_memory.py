@@ -1,12 +1,12 @@
 """Memory: ``mlflow-accel server`` under steady load keeps its workers' memory flat.
 
-One server (``--workers 2``) per dialect — SQLite only in the default size, every dialect in the
-long mode — takes the reliability load (``tests/support/reliability.py``).
-After ``SIZE.memory_warmup`` seconds (imports done, pools filled, caches and allocator arenas
-at their working size) the resident set size of each uvicorn worker is sampled from ``/proc``
-every ``SAMPLE_EVERY`` seconds for ``SIZE.memory_seconds``. A worker's growth is the median of
-its last third of samples minus the median of its first third (medians: a single sample taken
-in the middle of a large response does not count).
+The load tests' shared server (``--workers 2``) of each dialect — SQLite only in the default size,
+every dialect in the long mode — takes the reliability load (``tests/support/reliability.py``).
+After ``SIZE.memory_warmup`` seconds (imports done, pools filled, caches and allocator arenas at
+their working size) the resident set size of each uvicorn worker is sampled from ``/proc`` every
+``SAMPLE_EVERY`` seconds for ``SIZE.memory_seconds``. A worker's growth is the median of its last
+third of samples minus the median of its first third (medians: a single sample taken in the middle
+of a large response does not count).
 
 The bound is ``GROWTH_FLOOR + LEAK_PER_REQUEST * requests`` per worker. ``GROWTH_FLOOR``
 (8 MiB) is twice the largest growth measured on healthy runs here (0.6 to 4 MiB per worker in
@@ -45,11 +45,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(fresh_databases, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp(f"memory-{fresh_databases.dialect}")
-    running = reliability.start_server("accel", fresh_databases.new(), workdir)
-    yield running
-    running.stop()
+def server(dialect, server_pool):
+    """The load tests' server (already warm: a leak shows as growth all the same)."""
+    return server_pool.get(reliability.shared_server_key(dialect))[0].server
 
 
 def workers(server) -> list[int]:

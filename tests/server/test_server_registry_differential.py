@@ -1,7 +1,7 @@
 """HTTP differential of the model registry: ``mlflow-accel server`` answers like ``mlflow server``.
 
 One stock and one accel server per dialect (``tests/support/servers.py``, each on its own fresh
-database; all dialects boot at once), seen through ``tests/server/test_server_differential.py``'s
+database; all dialects boot at once), seen through ``tests/support/http_differential.py``'s
 ``Side``, receive the registry corpus (``tests/support/registry_corpus.py``: every registry route,
 GET/POST/PATCH/DELETE, API and AJAX prefixes, bad inputs) as raw HTTP, each server's sequence on its
 own thread. Every response is compared (status, content type, body with run ids mapped to the
@@ -30,7 +30,6 @@ import pytest
 import requests
 from mlflow.webhooks.delivery import _generate_hmac_signature
 
-from tests.server.test_server_differential import _NOW_FLOOR, Side
 from tests.store.test_registry_differential import dump_registry
 from tests.support import servers
 from tests.support.databases import (
@@ -39,6 +38,7 @@ from tests.support.databases import (
     differences,
     table_differences,
 )
+from tests.support.http_differential import NOW_FLOOR, Side
 from tests.support.registry_corpus import REGISTRY_CORPUS
 from tests.support.server_corpus import API, JSON_TYPE, SAME
 
@@ -60,14 +60,13 @@ EVENTS = [
     ("PROMPT_ALIAS", "CREATED"),
     ("PROMPT_ALIAS", "DELETED"),
 ]
-#: Both servers: webhooks may call a local http receiver; no job runner; the same hash seed
+#: Both servers: webhooks may call a local http receiver; the same hash seed
 #: (MLflow's messages list Python sets in iteration order).
 SERVER_ENV = {
     "PYTHONHASHSEED": "0",
     "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
     "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
     "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"k" * 32).decode(),
-    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
 }
 _TIME_KEYS = {
     "creation_timestamp",
@@ -87,7 +86,7 @@ def mask(x, key=None):
         return {k: mask(v, k) for k, v in x.items()}
     if isinstance(x, list):
         return [mask(v) for v in x]
-    if key in _TIME_KEYS and str(x).isdigit() and int(x) >= _NOW_FLOOR:
+    if key in _TIME_KEYS and str(x).isdigit() and int(x) >= NOW_FLOOR:
         return "<now>"
     if isinstance(x, str):
         return _RECEIVER.sub("<receiver>", _UUID.sub("<uuid>", x))

@@ -1,7 +1,7 @@
 """Basic-auth permissions and ``--artifacts-only`` on every registry route, identical to stock.
 
-Differential, with the machinery of ``tests/server/test_server_gates.py`` (its ``Launcher`` boots
-the same "basic-auth" and "artifacts-only" configurations, its ``Pair`` sends each request to a
+Differential, with the machinery of ``tests/server/test_server_gates.py`` (its "basic-auth" and
+"artifacts-only" servers, booted once for both modules, its ``Pair`` that sends each request to a
 stock and an accel server and masks ids and times): every registry route (both API prefixes) gets
 the same status, body and headers from both servers, for each user and registered model:
 
@@ -22,7 +22,7 @@ import itertools
 
 import pytest
 
-from tests.server.test_server_gates import CREDENTIALS, Launcher, Route, assert_same
+from tests.server.test_server_gates import CREDENTIALS, Route, assert_same, uses
 
 MODEL = {"name": "{model}"}
 VERSION = {"name": "{model}", "version": "1"}
@@ -152,12 +152,9 @@ WORLDS = {
 
 
 @pytest.fixture(scope="module")
-def launcher(db_servers, tmp_path_factory):
-    launched = Launcher(
-        db_servers, tmp_path_factory.mktemp("registry-gates"), {"basic-auth", "artifacts-only"}
-    )
-    yield launched
-    launched.close()
+def launcher(gates_launcher):
+    """The gates' servers, shared with test_server_gates (tests/server/conftest.py)."""
+    return gates_launcher
 
 
 class Models:
@@ -202,6 +199,15 @@ def auth_pair(launcher):
     """The basic-auth pair with alice, and in each world a model she may (not) use."""
     pair = launcher.pair("basic-auth")
     for kind, _ in pair.servers():
+        known = pair.send(
+            kind,
+            "GET",
+            "/api/2.0/mlflow/users/get",
+            {"username": "alice"},
+            auth=CREDENTIALS["admin"],
+        )
+        if known.status_code == 200:  # test_server_gates made her on the shared server
+            continue
         response = pair.send(
             kind,
             "POST",
@@ -238,6 +244,7 @@ AUTH_CASES = [  # (who, whose model, stock's status or None to compute)
 @pytest.mark.parametrize(
     "who, world, expected", AUTH_CASES, ids=[f"{who}-on-{world}" for who, world, _ in AUTH_CASES]
 )
+@uses("basic-auth")
 @route_param
 def test_basic_auth_gates_as_stock(auth_pair, who, world, expected, route):
     if "{fresh}" in str(route.request):
@@ -250,6 +257,7 @@ def test_basic_auth_gates_as_stock(auth_pair, who, world, expected, route):
         assert stock.headers.get("www-authenticate") == 'Basic realm="mlflow"'
 
 
+@uses("basic-auth")
 @pytest.mark.parametrize("who", ["admin", "alice"])
 def test_searches_list_what_each_user_may_read_as_stock(auth_pair, who):
     seen = {}
@@ -280,6 +288,7 @@ def test_searches_list_what_each_user_may_read_as_stock(auth_pair, who):
         assert "secret-model-0" in names, names
 
 
+@uses("artifacts-only")
 @route_param
 def test_artifacts_only_refuses_registry_routes_as_stock(launcher, route):
     pair = launcher.pair("artifacts-only")

@@ -35,20 +35,16 @@ from mlflow_accel.store.registry import AccelRegistryStore, AccelWorkspaceRegist
 from tests.support.databases import (
     REGISTRY_TABLES,
     _database_error_text,
-    differences,
     dispose_engines,
     dump_tables,
     table_differences,
 )
+from tests.support.differential import Comparison, op
 
 T0 = 1_600_000_000_000
 RUN_A = "a" * 32  # the registry store never checks that a run exists
 RUN_B = "b" * 32
 PROMPT = "mlflow.prompt.is_prompt"
-
-
-def op(kind: str, **kwargs) -> tuple:
-    return (kind, kwargs)
 
 
 # -- the clock, the engines ----------------------------------------------------------------------
@@ -195,21 +191,19 @@ EXECUTORS = {
 # -- the comparison ------------------------------------------------------------------------------
 
 
-class Differential:
+class Differential(Comparison):
     """Applies operations to the stock and the accel store and records every difference."""
 
     def __init__(self, stores, uris, clock: Clock):
+        super().__init__()
         self.stores = stores
         self.uris = uris
         self.clock = clock
-        self.mismatches: list[str] = []
-        self.count = 0
 
     def apply(self, operation, workspace: str | None = None):
         """Run ``operation`` on both stores; the stock store's canonical answer."""
         kind, kwargs = operation
-        index = self.count
-        self.count += 1
+        index = self.next_index()
         self.clock.now = T0 + 1000 * index
         results = []
         for store in self.stores:
@@ -219,39 +213,15 @@ class Differential:
             except Exception as e:
                 results.append(canonical_error(e))
         stock, accel = results
-        if stock != accel:
-            details = "\n      ".join(differences(stock, accel))
-            where = f" in workspace {workspace}" if workspace else ""
-            self.mismatches.append(
-                f"op #{index} {kind}({_describe(kwargs)}){where}:\n      {details}"
-            )
+        where = f" in workspace {workspace}" if workspace else ""
+        self.compare(index, kind, kwargs, stock, accel, where)
         return stock
 
     def apply_all(self, operations, workspace: str | None = None) -> list:
         return [self.apply(operation, workspace) for operation in operations]
 
-    def problems(self) -> list[str]:
-        found = list(self.mismatches)
-        tables = table_differences(dump_registry(self.uris[0]), dump_registry(self.uris[1]))
-        if tables:
-            found.append("final table content:\n      " + "\n      ".join(tables))
-        return found
-
-    def check(self) -> None:
-        found = self.problems()
-        if found:
-            shown = found[:12] + ([f"... and {len(found) - 12} more"] if len(found) > 12 else [])
-            pytest.fail("stock vs accel:\n  " + "\n  ".join(shown), pytrace=False)
-
-
-def _describe(kwargs: dict, limit: int = 160) -> str:
-    def short(v):
-        if isinstance(v, str) and len(v) > 40:
-            return f"{v[:12]!r}...<{len(v)} chars>"
-        return repr(v)
-
-    text = ", ".join(f"{k}={short(v)}" for k, v in kwargs.items())
-    return text if len(text) <= limit else text[:limit] + "..."
+    def table_differences(self) -> list[str]:
+        return table_differences(dump_registry(self.uris[0]), dump_registry(self.uris[1]))
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from mlflow.entities import ExperimentTag, Metric, Param, RunStatus, RunTag, Vie
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 from mlflow_accel.store.tracking import AccelTrackingStore
-from tests.support.databases import Normaliser, differences, dump_tables, table_differences
+from tests.support.databases import Normaliser, dump_tables, table_differences
+from tests.support.differential import Comparison, describe, op
 
 MISSING_RUN = "0123456789abcdef0123456789abcdef"  # well formed, never created
 BAD_RUN = "not a run id!"
@@ -34,10 +35,6 @@ T0 = 1_600_000_000_000
 NAN, INF = float("nan"), float("inf")
 BAD_KEYS = ["../x", "a//b", "bad\x00", "k" * 251, None, "", "/abs", "a/../b", "star*"]
 TRUNCATE = "MLFLOW_TRUNCATE_LONG_VALUES"
-
-
-def op(kind: str, **kwargs) -> tuple:
-    return (kind, kwargs)
 
 
 # -- one store's side of the comparison ------------------------------------------------------
@@ -182,24 +179,22 @@ EXECUTORS = {name[3:]: fn for name, fn in globals().items() if name.startswith("
 # -- the comparison ---------------------------------------------------------------------------
 
 
-class Differential:
+class Differential(Comparison):
     """Applies operations to the stock and the accel side and records every difference."""
 
     def __init__(self, stock, accel, uris, artifact_root, monkeypatch):
+        super().__init__()
         self.stock = Side(stock, artifact_root)
         self.accel = Side(accel, artifact_root)
         self.uris = uris
         self.monkeypatch = monkeypatch
-        self.mismatches: list[str] = []
         self.outcomes: Counter = Counter()
-        self.count = 0
         self.log = _trace_file()
 
     def apply(self, operation) -> bool:
         """Run ``operation`` on both sides; True when the stock store did not raise."""
         kind, kwargs = operation
-        index = self.count
-        self.count += 1
+        index = self.next_index()
         if kind == "set_truncate":
             self.monkeypatch.setenv(TRUNCATE, "true" if kwargs["on"] else "false")
             return True
@@ -213,16 +208,14 @@ class Differential:
         stock, accel = results
         if self.log is not None:
             same = "same" if stock == accel else "DIFFERENT"
-            self.log.write(f"#{index} {kind}({_describe(kwargs, 400)}) -> {same}\n")
-            self.log.write(f"    stock: {_describe({'': stock}, 600)}\n")
+            self.log.write(f"#{index} {kind}({describe(kwargs, 400)}) -> {same}\n")
+            self.log.write(f"    stock: {describe({'': stock}, 600)}\n")
             if stock != accel:
-                self.log.write(f"    accel: {_describe({'': accel}, 600)}\n")
+                self.log.write(f"    accel: {describe({'': accel}, 600)}\n")
             self.log.flush()
         ok = not (isinstance(stock, list) and stock[:1] == ["error"])
         self.outcomes[(kind, "ok" if ok else "error")] += 1
-        if stock != accel:
-            details = "\n      ".join(differences(stock, accel))
-            self.mismatches.append(f"op #{index} {kind}({_describe(kwargs)}):\n      {details}")
+        self.compare(index, kind, kwargs, stock, accel)
         return ok
 
     def apply_all(self, operations) -> None:
@@ -234,27 +227,6 @@ class Differential:
         accel = dump_tables(self.uris[1], self.accel.norm)
         return table_differences(stock, accel)
 
-    def problems(self) -> list[str]:
-        """Every op-level difference, then one entry for the final table content if it differs."""
-        found = list(self.mismatches)
-        tables = self.table_differences()
-        if tables:
-            found.append("final table content:\n      " + "\n      ".join(tables))
-        return found
-
-    def check(self) -> None:
-        found = self.problems()
-        if found:
-            ops = [f for f in found if f.startswith("op #")]
-            shown = ops[:10] + [f for f in found if not f.startswith("op #")]
-            more = f"\n  ... and {len(ops) - 10} more op(s)" if len(ops) > 10 else ""
-            pytest.fail(
-                f"{len(ops)} op(s) answered differently"
-                f"{', and the tables differ' if len(found) > len(ops) else ''}"
-                f" (stock vs accel):\n  " + "\n  ".join(shown) + more,
-                pytrace=False,
-            )
-
 
 def _trace_file():
     """With ``MLFLOW_ACCEL_DIFF_LOG=<dir>``, every op and both answers go to a file per test."""
@@ -265,20 +237,6 @@ def _trace_file():
     path = Path(directory) / (re.sub(r"[^\w.-]+", "_", test) + ".log")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.open("w")
-
-
-def _describe(value, limit: int = 160) -> str:
-    def short(v):
-        if isinstance(v, str) and len(v) > 40:
-            return f"{v[:12]!r}...<{len(v)} chars>"
-        if isinstance(v, (list, tuple)) and len(v) > 6:
-            return f"[{', '.join(short(x) for x in v[:4])}, ...<{len(v)} items>]"
-        if isinstance(v, (list, tuple)):
-            return f"[{', '.join(short(x) for x in v)}]"
-        return repr(v)
-
-    text = ", ".join(f"{k}={short(v)}" for k, v in value.items())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 @pytest.fixture

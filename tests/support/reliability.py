@@ -30,6 +30,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.support import servers
+from tests.support.server_pool import ServerKey
 
 LONG = os.environ.get("MLFLOW_ACCEL_LONG") == "1"
 
@@ -49,14 +50,17 @@ SIZE = Size(64, 6, 60, 20, (10, 20, 15), 20, 180) if LONG else Size(24, 3, 5, 3,
 T0 = 1_700_000_000_000
 MAX_DOUBLE = 1.7976931348623157e308
 REQUEST_TIMEOUT = 30.0  # no request of these tests may take longer (a "hang")
-#: Both kinds alike: no job runner or huey consumers per server (they only slow the boot).
-QUIET = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 API = "/api/2.0/mlflow/"
 METRIC_KEYS = 4  # keys shared by all clients: latest_metrics of shared runs is contended
 
 
 def start_server(kind: str, uri: str, workdir, workers: int = 2) -> servers.RunningServer:
-    return servers.start(kind, uri, workdir, env=QUIET, workers=workers)
+    return servers.start(kind, uri, workdir, workers=workers)
+
+
+def shared_server_key(dialect: str) -> ServerKey:
+    """The session's shared accel server of ``dialect`` that takes the load (``--workers 2``)."""
+    return ServerKey.of("accel", dialect, workers=2)
 
 
 # -- the ledger ---------------------------------------------------------------------------------

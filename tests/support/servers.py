@@ -25,6 +25,9 @@ COMMANDS = {
     "accel": [sys.executable, "-m", "mlflow_accel.cli", "server"],
 }
 BOOT_TIMEOUT = 90.0
+#: Both kinds alike: no job runner and huey consumers (they double a boot's time); ``env`` may
+#: turn them on again.
+BASE_ENV = {"PYTHONUNBUFFERED": "1", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
 def free_port() -> int:
@@ -80,7 +83,7 @@ def start(
         *(["--workers", str(workers)] if "--workers" not in args else []),
         *args,
     ]
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env = {**os.environ, **BASE_ENV, **(env or {})}
     full_env.pop("MLFLOW_ACCEL_ENABLE", None)
     with open(log, "wb") as out:
         process = subprocess.Popen(
