@@ -12,8 +12,8 @@ prove, this module does, with a raw socket client against ``mlflow-accel server 
   all sent;
 - on every fast POST route of the default mount (in front of MLflow's app), and on the
   Flask-view mount (``--expose-prometheus`` puts a Flask hook in the way), where MLflow's WSGI
-  bridge would read the whole body before any Flask view runs: ``mounts.flask_views.BodyLimit`` reads it
-  first, up to the limit;
+  bridge would read the whole body before any Flask view runs: ``mounts.flask_views.BodyLimit``
+  reads it first, up to the limit;
 - afterwards both servers still answer a normal request.
 """
 
