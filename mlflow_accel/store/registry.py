@@ -58,8 +58,7 @@ from mlflow.utils.validation import (
 )
 
 from mlflow_accel import _compat
-from mlflow_accel.store import dialects
-from mlflow_accel.store.transactions import Transactions
+from mlflow_accel.store.base import STOCK, AccelStore, accelerated
 
 _READY = ModelVersionStatus.to_string(ModelVersionStatus.READY)
 _MODEL_COLUMNS = "name, creation_time, last_updated_time, description"
@@ -171,18 +170,8 @@ def _latest_per_stage(version_rows) -> list:
     return list(latest.values())
 
 
-class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
+class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
     """MLflow's model-registry ``SqlAlchemyStore`` with accelerated hot methods."""
-
-    _tx: Transactions | None = None  # stock code until __init__ has built ours
-
-    def __init__(self, db_uri, read_db_uri=None):
-        super().__init__(db_uri, read_db_uri=read_db_uri)
-        self._dialect = dialects.for_engine(self.engine)
-        self._tx = self._dialect and Transactions(self.engine, self._dialect, self.read_engine)
-
-    def _sql(self, statement: str) -> str:
-        return self._dialect.sql(statement)
 
     # ----------------------------------------------------------------------------- reads
 
@@ -225,9 +214,8 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             for row in rows
         ]
 
+    @accelerated
     def get_registered_model(self, name):
-        if self._tx is None:
-            return super().get_registered_model(name)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
             _validate_model_name(name)
@@ -245,9 +233,8 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             name, created, updated, description, latest, tags, aliases, workspace=workspace
         )
 
+    @accelerated
     def get_latest_versions(self, name, stages=None):
-        if self._tx is None:
-            return super().get_latest_versions(name, stages)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
             _validate_model_name(name)
@@ -275,9 +262,8 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             )
         return rows[0]
 
+    @accelerated
     def get_model_version(self, name, version):
-        if self._tx is None:
-            return super().get_model_version(name, version)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
             _validate_model_name(name)
@@ -286,13 +272,12 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             aliases = self._aliases(cursor, workspace, name)
             return self._versions(cursor, workspace, [row], aliases)[0]
 
+    @accelerated
     def get_model_version_by_alias(self, name, alias):
-        if self._tx is None:
-            return super().get_model_version_by_alias(name, alias)
         _validate_model_name(name)
         _validate_model_alias_name(alias)
         if alias.lower() == _REGISTERED_MODEL_ALIAS_LATEST:
-            return super().get_model_version_by_alias(name, alias)
+            return STOCK
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
             self._model_row(cursor, workspace, name)
@@ -306,9 +291,8 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             row = self._version_row(cursor, workspace, name, target[0])
             return self._versions(cursor, workspace, [row], aliases)[0]
 
+    @accelerated
     def get_model_version_download_uri(self, name, version):
-        if self._tx is None:
-            return super().get_model_version_download_uri(name, version)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
             _validate_model_name(name)
@@ -318,6 +302,7 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             )
         return storage_location or source
 
+    @accelerated
     def search_registered_models(
         self,
         filter_string=None,
@@ -326,10 +311,6 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
         page_token=None,
     ):
         """MLflow's filter, order and page (its own query builders), one query per kind of row."""
-        if self._tx is None:
-            return super().search_registered_models(
-                filter_string, max_results, order_by, page_token
-            )
         if max_results > SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD:
             raise MlflowException(
                 "Invalid value for request parameter max_results. It must be at most "
@@ -413,9 +394,8 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
 
     # ----------------------------------------------------------------------------- writes
 
+    @accelerated
     def create_registered_model(self, name, tags=None, description=None, deployment_job_id=None):
-        if self._tx is None:
-            return super().create_registered_model(name, tags, description, deployment_job_id)
         _validate_model_name(name)
         for tag in tags or []:
             _validate_registered_model_tag(tag.key, tag.value)
@@ -453,6 +433,7 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             workspace=workspace,
         )
 
+    @accelerated
     def create_model_version(
         self,
         name,
@@ -465,10 +446,8 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
         model_id: str | None = None,
     ):
         from_model_uri = urllib.parse.urlparse(source).scheme == "models"
-        if self._tx is None or from_model_uri or (model_id and not run_id):
-            return super().create_model_version(
-                name, source, run_id, tags, run_link, description, local_model_path, model_id
-            )
+        if from_model_uri or (model_id and not run_id):
+            return STOCK
         _validate_model_name(name)
         for tag in tags or []:
             _validate_model_version_tag(tag.key, tag.value)
