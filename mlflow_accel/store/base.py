@@ -56,11 +56,11 @@ class _Accelerated:
         method = self._method
 
         @functools.wraps(method)
-        def dispatch(store, *args, **kwargs):
-            if store._tx is not None:
-                result = method(store, *args, **kwargs)
+        def dispatch(self, *args, **kwargs):
+            if self._tx is not None:
+                result = method(self, *args, **kwargs)
                 if result is not STOCK:
                     return result
-            return getattr(super(owner, store), name)(*args, **kwargs)
+            return getattr(super(owner, self), name)(*args, **kwargs)
 
         setattr(owner, name, dispatch)

@@ -45,17 +45,9 @@ from mlflow.store.model_registry import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
 )
 from mlflow.store.model_registry.dbmodels.models import SqlRegisteredModel
-from mlflow.store.model_registry.sqlalchemy_store import _REGISTERED_MODEL_ALIAS_LATEST
 from mlflow.store.workspace_aware_mixin import WorkspaceAwareMixin
 from mlflow.utils.search_utils import SearchModelUtils, SearchUtils
 from mlflow.utils.time import get_current_time_millis
-from mlflow.utils.validation import (
-    _validate_model_alias_name,
-    _validate_model_name,
-    _validate_model_version,
-    _validate_model_version_tag,
-    _validate_registered_model_tag,
-)
 
 from mlflow_accel import _compat
 from mlflow_accel.store.base import STOCK, AccelStore, accelerated
@@ -218,7 +210,7 @@ class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
     def get_registered_model(self, name):
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
+            _compat.validate_model_name(name)
             name, created, updated, description = self._model_row(cursor, workspace, name)
             cursor.execute(self._sql(_MODEL_TAGS), (workspace, name))
             tags = [RegisteredModelTag(key, value) for key, value in cursor.fetchall()]
@@ -237,7 +229,7 @@ class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
     def get_latest_versions(self, name, stages=None):
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
+            _compat.validate_model_name(name)
             self._model_row(cursor, workspace, name)
             rows = self._latest_version_rows(cursor, workspace, name)
             wanted = {get_canonical_stage(stage) for stage in (stages or ALL_STAGES)}
@@ -266,17 +258,17 @@ class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
     def get_model_version(self, name, version):
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
-            version = _validate_model_version(version)
+            _compat.validate_model_name(name)
+            version = _compat.validate_model_version(version)
             row = self._version_row(cursor, workspace, name, version)
             aliases = self._aliases(cursor, workspace, name)
             return self._versions(cursor, workspace, [row], aliases)[0]
 
     @accelerated
     def get_model_version_by_alias(self, name, alias):
-        _validate_model_name(name)
-        _validate_model_alias_name(alias)
-        if alias.lower() == _REGISTERED_MODEL_ALIAS_LATEST:
+        _compat.validate_model_name(name)
+        _compat.validate_model_alias_name(alias)
+        if alias.lower() == _compat.REGISTERED_MODEL_ALIAS_LATEST:
             return STOCK
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
@@ -295,8 +287,8 @@ class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
     def get_model_version_download_uri(self, name, version):
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
-            version = _validate_model_version(version)
+            _compat.validate_model_name(name)
+            version = _compat.validate_model_version(version)
             storage_location, source = self._version_row(
                 cursor, workspace, name, version, "storage_location, source"
             )
@@ -396,9 +388,9 @@ class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
 
     @accelerated
     def create_registered_model(self, name, tags=None, description=None, deployment_job_id=None):
-        _validate_model_name(name)
+        _compat.validate_model_name(name)
         for tag in tags or []:
-            _validate_registered_model_tag(tag.key, tag.value)
+            _compat.validate_registered_model_tag(tag.key, tag.value)
         tag_values = {tag.key: tag.value for tag in tags or []}
         workspace = self._get_active_workspace()
         created = get_current_time_millis()
@@ -448,9 +440,9 @@ class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
         from_model_uri = urllib.parse.urlparse(source).scheme == "models"
         if from_model_uri or (model_id and not run_id):
             return STOCK
-        _validate_model_name(name)
+        _compat.validate_model_name(name)
         for tag in tags or []:
-            _validate_model_version_tag(tag.key, tag.value)
+            _compat.validate_model_version_tag(tag.key, tag.value)
         tag_values = {tag.key: tag.value for tag in tags or []}
         workspace = self._get_active_workspace()
         created = get_current_time_millis()

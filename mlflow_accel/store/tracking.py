@@ -36,11 +36,6 @@ from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 from mlflow.utils.search_utils import SearchUtils
 from mlflow.utils.time import get_current_time_millis
 from mlflow.utils.uri import append_to_uri_path, resolve_uri_if_local
-from mlflow.utils.validation import (
-    _validate_experiment_artifact_location_length,
-    _validate_experiment_name,
-    _validate_experiment_tag,
-)
 
 from mlflow_accel import _compat
 from mlflow_accel._core import rows, validation
@@ -449,12 +444,12 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
 
     @accelerated
     def create_experiment(self, name, artifact_location=None, tags=None):
-        _validate_experiment_name(name)
+        _compat.validate_experiment_name(name)
         if artifact_location:
             artifact_location = resolve_uri_if_local(artifact_location)
-            _validate_experiment_artifact_location_length(artifact_location)
+            _compat.validate_experiment_artifact_location_length(artifact_location)
         for tag in tags or ():
-            _validate_experiment_tag(tag.key, tag.value)
+            _compat.validate_experiment_tag(tag.key, tag.value)
         now = get_current_time_millis()
         workspace = self._get_active_workspace()
 
