@@ -132,7 +132,7 @@ def _import_bindings(tree) -> dict[str, str]:
 def _through_package(path: str, parts: list[str]) -> str | None:
     """An attribute chain rooted in one of our modules, as the MLflow private name it reaches
     (``_compat.SomeStore._method`` -> that method's path in MLflow), or ``None``."""
-    target = importlib.import_module(path)
+    target = _resolve(path)
     for index, part in enumerate(parts):
         if _is_private(part):
             if _is_mlflow(target):
