@@ -1,9 +1,14 @@
-"""What MLflow we were written for, and the one place that names MLflow internals.
+"""What MLflow we were written for, and the one module that imports MLflow's private names.
 
 mlflow-accel reads and writes MLflow's tables directly, so it is only correct for the MLflow
 releases and database schema revision it was written and tested against. ``support_problem()``
 says why the running MLflow is outside that range (or ``None``); the store builders then warn
 once and fall back to stock MLflow instead of guessing.
+
+Every private MLflow name the package uses is imported here (under a public alias) and used
+elsewhere as ``_compat.<alias>``; the private methods our stores inherit and the private entity
+attributes the core reads cannot move here, so :data:`PRIVATE_NAMES` lists them with the rest.
+``tests/test_compat_contract.py`` checks that list against the installed MLflow.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ import warnings
 import mlflow
 from mlflow.environment_variables import _MLFLOW_SGI_NAME, MLFLOW_ENABLE_WORKSPACES
 from mlflow.store.db.utils import _get_latest_schema_revision
+from mlflow.store.model_registry.sqlalchemy_store import (
+    _REGISTERED_MODEL_ALIAS_LATEST as REGISTERED_MODEL_ALIAS_LATEST,
+)
 from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistrySqlAlchemyStore
 from mlflow.store.model_registry.sqlalchemy_workspace_store import (
     WorkspaceAwareSqlAlchemyStore as WorkspaceAwareRegistrySqlAlchemyStore,
@@ -33,6 +41,16 @@ from mlflow.tracking._tracking_service import utils as tracking_service_utils
 from mlflow.utils.name_utils import _generate_random_name as generate_random_name
 from mlflow.utils.validation import _parse_experiment_id as parse_experiment_id
 from mlflow.utils.validation import _parse_experiment_ids as parse_experiment_ids
+from mlflow.utils.validation import (
+    _validate_experiment_artifact_location_length as validate_experiment_artifact_location_length,
+)
+from mlflow.utils.validation import _validate_experiment_name as validate_experiment_name
+from mlflow.utils.validation import _validate_experiment_tag as validate_experiment_tag
+from mlflow.utils.validation import _validate_model_alias_name as validate_model_alias_name
+from mlflow.utils.validation import _validate_model_name as validate_model_name
+from mlflow.utils.validation import _validate_model_version as validate_model_version
+from mlflow.utils.validation import _validate_model_version_tag as validate_model_version_tag
+from mlflow.utils.validation import _validate_registered_model_tag as validate_registered_model_tag
 
 _logger = logging.getLogger("mlflow_accel")
 
@@ -41,25 +59,154 @@ SUPPORTED_MLFLOW = ("3.17",)
 #: The alembic head revision of those releases' tracking schema.
 SUPPORTED_SCHEMA_REVISION = "dc11669786a5"
 
+#: What the rest of the package uses from this module.
 __all__ = [
+    "ARTIFACTS_ONLY_ENV",
+    "REGISTERED_MODEL_ALIAS_LATEST",
     "RegistrySqlAlchemyStore",
+    "SERVER_KIND_ENV",
     "SqlAlchemyStore",
     "WorkspaceAwareRegistrySqlAlchemyStore",
     "WorkspaceAwareSqlAlchemyStore",
+    "auth_readable_experiment_ids",
+    "build_registry_with_store_classes",
+    "build_with_store_classes",
+    "clear_store_cache",
+    "fastapi_middleware_role",
     "filter_clauses",
     "generate_random_name",
+    "is_stock_flask_request_hook",
     "orderby_clauses",
     "parse_experiment_id",
     "parse_experiment_ids",
-    "build_with_store_classes",
-    "build_registry_with_store_classes",
-    "clear_store_cache",
     "registry_store_registry",
+    "resolve_model_version_source",
+    "server_endpoints",
+    "server_registry_store",
+    "server_tracking_store",
+    "server_workspace_functions",
+    "serving_app_factory",
+    "stock_registry_store_builder",
     "stock_tracking_store_builder",
     "support_problem",
     "tracking_store_registry",
+    "validate_custom_view_count",
+    "validate_experiment_artifact_location_length",
+    "validate_experiment_name",
+    "validate_experiment_tag",
+    "validate_model_alias_name",
+    "validate_model_name",
+    "validate_model_version",
+    "validate_model_version_tag",
+    "validate_registered_model_tag",
+    "validate_storage_location_uri",
     "warn_unsupported_once",
 ]
+
+#: Every private MLflow name the package relies on, by dotted path, and what it must be: a
+#: callable with this signature (annotations left out), ``"instance attribute"`` (set on every
+#: instance of the class), or ``None`` (present; a module, class or constant). A plain literal:
+#: the contract test reads it from this file's source, so it checks every entry even when an
+#: import above fails on a new MLflow release.
+PRIVATE_NAMES = {
+    # Imported in this module.
+    "mlflow.environment_variables._MLFLOW_SGI_NAME": None,
+    "mlflow.store.db.utils._get_latest_schema_revision": "()",
+    "mlflow.store.model_registry.sqlalchemy_store._REGISTERED_MODEL_ALIAS_LATEST": None,
+    "mlflow.store.tracking.sqlalchemy_store._get_orderby_clauses": "(order_by_list, session)",
+    "mlflow.store.tracking.sqlalchemy_store._get_sqlalchemy_filter_clauses": (
+        "(parsed, session, dialect)"
+    ),
+    "mlflow.tracking._model_registry.utils": None,
+    "mlflow.tracking._model_registry.utils._get_sqlalchemy_store": "(store_uri)",
+    "mlflow.tracking._model_registry.utils._get_store_registry": "()",
+    "mlflow.tracking._tracking_service.utils": None,
+    "mlflow.tracking._tracking_service.utils._SERVER_ARTIFACT_ROOT_ENV_VAR": None,
+    "mlflow.tracking._tracking_service.utils._get_sqlalchemy_store": "(store_uri, artifact_uri)",
+    "mlflow.tracking._tracking_service.utils._tracking_store_registry": None,
+    "mlflow.utils.name_utils._generate_random_name": "(sep='-', integer_scale=3, max_length=20)",
+    "mlflow.utils.validation._parse_experiment_id": "(experiment_id)",
+    "mlflow.utils.validation._parse_experiment_ids": "(experiment_ids)",
+    "mlflow.utils.validation._validate_experiment_artifact_location_length": "(artifact_location)",
+    "mlflow.utils.validation._validate_experiment_name": "(experiment_name)",
+    "mlflow.utils.validation._validate_experiment_tag": "(key, value)",
+    "mlflow.utils.validation._validate_model_alias_name": "(model_alias_name)",
+    "mlflow.utils.validation._validate_model_name": "(model_name)",
+    "mlflow.utils.validation._validate_model_version": "(model_version)",
+    "mlflow.utils.validation._validate_model_version_tag": "(key, value)",
+    "mlflow.utils.validation._validate_registered_model_tag": "(key, value)",
+    # Imported or read in this module inside a server process.
+    "mlflow.server._find_app": "(app_name)",
+    "mlflow.server.auth._auth_initialized": None,
+    "mlflow.server.handlers._get_model_registry_store": "(registry_store_uri=None)",
+    "mlflow.server.handlers._get_tracking_store": (
+        "(backend_store_uri=None, default_artifact_root=None)"
+    ),
+    "mlflow.server.handlers._resolve_registered_model_source_lineage": (
+        "(source, run_id, model_id, *, has_run_id, has_model_id)"
+    ),
+    "mlflow.server.handlers._validate_artifact_uri_scheme": "(uri, field_name)",
+    "mlflow.server.handlers._validate_custom_view_count": "(tags)",
+    "mlflow.server.handlers._validate_prompt_source": "(source)",
+    "mlflow.server.handlers._validate_source_model": "(source, model_id)",
+    "mlflow.server.handlers._validate_source_run": "(source, run_id)",
+    "mlflow.server.handlers._validate_storage_location_uri": "(value, field_name)",
+    # Methods of MLflow's store registries, called in clear_store_cache().
+    "mlflow.tracking._model_registry.registry.ModelRegistryStoreRegistry"
+    "._get_store_with_resolved_uri": "(self, resolved_store_uri, resolved_tracking_uri)",
+    "mlflow.tracking._tracking_service.registry.TrackingStoreRegistry"
+    "._get_store_with_resolved_uri": "(self, resolved_store_uri, artifact_uri=None)",
+    # Methods our stores inherit and call on self / super(), or override (MLflow calls them).
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._filter_experiment_ids": (
+        "(self, session, experiment_ids, lifecycle_stage=None)"
+    ),
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_active_workspace": "(self)",
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_artifact_location": (
+        "(self, experiment_id)"
+    ),
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_dialect": "(self)",
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore"
+    "._get_effective_experiment_trace_archival_retention_context": "(self)",
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_model_outputs_bulk": (
+        "(self, run_ids, session)"
+    ),
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_run_inputs": (
+        "(self, session, run_uuids)"
+    ),
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._search_runs": (
+        "(self, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)"
+    ),
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._to_experiment": (
+        "(self, sql_experiment, effective_retention_context=None)"
+    ),
+    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._validate_max_results_param": (
+        "(self, max_results, allow_null=False)"
+    ),
+    "mlflow.store.tracking.sqlalchemy_workspace_store.WorkspaceAwareSqlAlchemyStore"
+    "._filter_experiment_ids": "(self, session, experiment_ids, lifecycle_stage=None)",
+    "mlflow.store.tracking.sqlalchemy_workspace_store.WorkspaceAwareSqlAlchemyStore"
+    "._get_artifact_location": "(self, experiment_id, workspace=None)",
+    "mlflow.store.workspace_aware_mixin.WorkspaceAwareMixin._get_active_workspace": "()",
+    "mlflow.store.model_registry.sqlalchemy_store.SqlAlchemyStore._get_active_workspace": (
+        "(self)"
+    ),
+    "mlflow.store.model_registry.sqlalchemy_store.SqlAlchemyStore"
+    "._get_search_registered_model_filter_query": "(self, session, parsed_filters, dialect)",
+    "mlflow.store.model_registry.sqlalchemy_store.SqlAlchemyStore._initialize_store_state": (
+        "(self)"
+    ),
+    "mlflow.store.model_registry.sqlalchemy_store.SqlAlchemyStore"
+    "._parse_search_registered_models_order_by": "(order_by_list)",
+    "mlflow.store.model_registry.sqlalchemy_workspace_store.WorkspaceAwareSqlAlchemyStore"
+    "._initialize_store_state": "(self)",
+    # Private parts of MLflow's entities, read by the core's renderers, the stores and handlers.
+    "mlflow.entities.LoggedModelInput._model_id": "instance attribute",
+    "mlflow.entities.RunData._metric_objs": "instance attribute",
+    "mlflow.entities.model_registry.ModelVersion._tags": "instance attribute",
+    "mlflow.entities.model_registry.RegisteredModel._aliases": "instance attribute",
+    "mlflow.entities.model_registry.RegisteredModel._is_prompt": "(self)",
+    "mlflow.entities.model_registry.RegisteredModel._tags": "instance attribute",
+}
 
 tracking_store_registry = tracking_service_utils._tracking_store_registry
 stock_tracking_store_builder = tracking_service_utils._get_sqlalchemy_store

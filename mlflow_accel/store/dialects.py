@@ -6,8 +6,9 @@ Statements are written once, in SQLite's spelling (``?`` placeholders, ``"key"``
 SQLite and MySQL, and on PostgreSQL one fixed statement over ``unnest`` of one array per
 column (psycopg's ``executemany`` costs a round of Python per row, and a multi-row ``VALUES``
 list a new statement text per batch size). ``Dialect`` also owns the statements that have no
-common spelling: skipping duplicate metric rows, upserting tags and ``latest_metrics``, and how a
-write transaction takes its lock.
+common spelling (skipping duplicate metric rows, upserting tags and ``latest_metrics``, reading a
+generated id, how a write transaction takes its lock) and the transaction rules that differ
+(connection set-up, group commit, which errors mean a write lost a race).
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SUPPORTED = ("sqlite", "postgresql", "mysql")
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 20000",
+    "PRAGMA case_sensitive_like = true",
+)
+# MySQL/MariaDB error numbers worth retrying: lock wait timeout, deadlock.
+_MYSQL_RETRYABLE = {1205, 1213}
+# PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock.
+_POSTGRES_RETRYABLE = {"40001", "40P01"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,36 @@ class Dialect:
             "sqlite": " LIMIT -1 OFFSET ?",
             "mysql": " LIMIT 18446744073709551615 OFFSET ?",
         }.get(self.name, " OFFSET ?")
+
+    def insert_returning_id(self, cursor, statement: str, args, id_column: str) -> int:
+        """Run the ``INSERT`` ``statement`` and return the id the database generated for it."""
+        if self.name == "postgresql":
+            cursor.execute(self.sql(f"{statement} RETURNING {id_column}"), args)
+            return cursor.fetchone()[0]
+        cursor.execute(self.sql(statement), args)
+        return cursor.lastrowid
+
+    @property
+    def connection_setup(self) -> tuple[str, ...]:
+        """Statements run once on each new DBAPI connection before its first use."""
+        return _SQLITE_PRAGMAS if self.name == "sqlite" else ()
+
+    @property
+    def groups_commits(self) -> bool:
+        """Whether concurrent writes of this process share transactions (``group_commit``).
+
+        SQLite only: its one writer at a time makes each commit's fsync the bottleneck.
+        """
+        return self.name == "sqlite"
+
+    def is_retryable(self, error) -> bool:
+        """Whether a driver ``error`` means a write lost a race (deadlock, lock wait timeout,
+        serialization failure) and is worth running again."""
+        if self.name == "postgresql":
+            return getattr(error, "sqlstate", None) in _POSTGRES_RETRYABLE
+        if self.name == "mysql":
+            return bool(error.args) and error.args[0] in _MYSQL_RETRYABLE
+        return False
 
     @property
     def begin_write(self) -> str | None:

@@ -7,6 +7,7 @@ them stay in one place.
 from __future__ import annotations
 
 from mlflow.entities import Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag
+from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 
 RUN_COLUMN_NAMES = (
     "run_uuid",
@@ -21,14 +22,13 @@ RUN_COLUMN_NAMES = (
 )
 RUN_COLUMNS = ", ".join(f"runs.{name}" for name in RUN_COLUMN_NAMES)
 METRIC_COLUMNS = '"key", value, timestamp, step, is_nan'
-RUN_NAME_TAG = "mlflow.runName"
 
 
 def run_info(row, tags=()) -> RunInfo:
     """A ``RunInfo`` from a :data:`RUN_COLUMNS` row; an unnamed run takes its name tag's value."""
     run_uuid, name, experiment_id, user_id, status, start, end, stage, artifact_uri = row
     if not name:
-        name = next((value for key, value in tags if key == RUN_NAME_TAG), name)
+        name = next((value for key, value in tags if key == MLFLOW_RUN_NAME), name)
     return RunInfo(
         run_id=run_uuid,
         run_name=name,

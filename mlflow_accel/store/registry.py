@@ -45,21 +45,12 @@ from mlflow.store.model_registry import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
 )
 from mlflow.store.model_registry.dbmodels.models import SqlRegisteredModel
-from mlflow.store.model_registry.sqlalchemy_store import _REGISTERED_MODEL_ALIAS_LATEST
 from mlflow.store.workspace_aware_mixin import WorkspaceAwareMixin
 from mlflow.utils.search_utils import SearchModelUtils, SearchUtils
 from mlflow.utils.time import get_current_time_millis
-from mlflow.utils.validation import (
-    _validate_model_alias_name,
-    _validate_model_name,
-    _validate_model_version,
-    _validate_model_version_tag,
-    _validate_registered_model_tag,
-)
 
 from mlflow_accel import _compat
-from mlflow_accel.store import dialects
-from mlflow_accel.store.transactions import Transactions
+from mlflow_accel.store.base import STOCK, AccelStore, accelerated
 
 _READY = ModelVersionStatus.to_string(ModelVersionStatus.READY)
 _MODEL_COLUMNS = "name, creation_time, last_updated_time, description"
@@ -171,18 +162,8 @@ def _latest_per_stage(version_rows) -> list:
     return list(latest.values())
 
 
-class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
+class AccelRegistryStore(AccelStore, _compat.RegistrySqlAlchemyStore):
     """MLflow's model-registry ``SqlAlchemyStore`` with accelerated hot methods."""
-
-    _tx: Transactions | None = None  # stock code until __init__ has built ours
-
-    def __init__(self, db_uri, read_db_uri=None):
-        super().__init__(db_uri, read_db_uri=read_db_uri)
-        self._dialect = dialects.for_engine(self.engine)
-        self._tx = self._dialect and Transactions(self.engine, self._dialect, self.read_engine)
-
-    def _sql(self, statement: str) -> str:
-        return self._dialect.sql(statement)
 
     # ----------------------------------------------------------------------------- reads
 
@@ -225,12 +206,11 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             for row in rows
         ]
 
+    @accelerated
     def get_registered_model(self, name):
-        if self._tx is None:
-            return super().get_registered_model(name)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
+            _compat.validate_model_name(name)
             name, created, updated, description = self._model_row(cursor, workspace, name)
             cursor.execute(self._sql(_MODEL_TAGS), (workspace, name))
             tags = [RegisteredModelTag(key, value) for key, value in cursor.fetchall()]
@@ -245,12 +225,11 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             name, created, updated, description, latest, tags, aliases, workspace=workspace
         )
 
+    @accelerated
     def get_latest_versions(self, name, stages=None):
-        if self._tx is None:
-            return super().get_latest_versions(name, stages)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
+            _compat.validate_model_name(name)
             self._model_row(cursor, workspace, name)
             rows = self._latest_version_rows(cursor, workspace, name)
             wanted = {get_canonical_stage(stage) for stage in (stages or ALL_STAGES)}
@@ -275,24 +254,22 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             )
         return rows[0]
 
+    @accelerated
     def get_model_version(self, name, version):
-        if self._tx is None:
-            return super().get_model_version(name, version)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
-            version = _validate_model_version(version)
+            _compat.validate_model_name(name)
+            version = _compat.validate_model_version(version)
             row = self._version_row(cursor, workspace, name, version)
             aliases = self._aliases(cursor, workspace, name)
             return self._versions(cursor, workspace, [row], aliases)[0]
 
+    @accelerated
     def get_model_version_by_alias(self, name, alias):
-        if self._tx is None:
-            return super().get_model_version_by_alias(name, alias)
-        _validate_model_name(name)
-        _validate_model_alias_name(alias)
-        if alias.lower() == _REGISTERED_MODEL_ALIAS_LATEST:
-            return super().get_model_version_by_alias(name, alias)
+        _compat.validate_model_name(name)
+        _compat.validate_model_alias_name(alias)
+        if alias.lower() == _compat.REGISTERED_MODEL_ALIAS_LATEST:
+            return STOCK
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
             self._model_row(cursor, workspace, name)
@@ -306,18 +283,18 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             row = self._version_row(cursor, workspace, name, target[0])
             return self._versions(cursor, workspace, [row], aliases)[0]
 
+    @accelerated
     def get_model_version_download_uri(self, name, version):
-        if self._tx is None:
-            return super().get_model_version_download_uri(name, version)
         workspace = self._get_active_workspace()
         with self._tx.read() as cursor:
-            _validate_model_name(name)
-            version = _validate_model_version(version)
+            _compat.validate_model_name(name)
+            version = _compat.validate_model_version(version)
             storage_location, source = self._version_row(
                 cursor, workspace, name, version, "storage_location, source"
             )
         return storage_location or source
 
+    @accelerated
     def search_registered_models(
         self,
         filter_string=None,
@@ -326,10 +303,6 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
         page_token=None,
     ):
         """MLflow's filter, order and page (its own query builders), one query per kind of row."""
-        if self._tx is None:
-            return super().search_registered_models(
-                filter_string, max_results, order_by, page_token
-            )
         if max_results > SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD:
             raise MlflowException(
                 "Invalid value for request parameter max_results. It must be at most "
@@ -413,12 +386,11 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
 
     # ----------------------------------------------------------------------------- writes
 
+    @accelerated
     def create_registered_model(self, name, tags=None, description=None, deployment_job_id=None):
-        if self._tx is None:
-            return super().create_registered_model(name, tags, description, deployment_job_id)
-        _validate_model_name(name)
+        _compat.validate_model_name(name)
         for tag in tags or []:
-            _validate_registered_model_tag(tag.key, tag.value)
+            _compat.validate_registered_model_tag(tag.key, tag.value)
         tag_values = {tag.key: tag.value for tag in tags or []}
         workspace = self._get_active_workspace()
         created = get_current_time_millis()
@@ -453,6 +425,7 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
             workspace=workspace,
         )
 
+    @accelerated
     def create_model_version(
         self,
         name,
@@ -465,13 +438,11 @@ class AccelRegistryStore(_compat.RegistrySqlAlchemyStore):
         model_id: str | None = None,
     ):
         from_model_uri = urllib.parse.urlparse(source).scheme == "models"
-        if self._tx is None or from_model_uri or (model_id and not run_id):
-            return super().create_model_version(
-                name, source, run_id, tags, run_link, description, local_model_path, model_id
-            )
-        _validate_model_name(name)
+        if from_model_uri or (model_id and not run_id):
+            return STOCK
+        _compat.validate_model_name(name)
         for tag in tags or []:
-            _validate_model_version_tag(tag.key, tag.value)
+            _compat.validate_model_version_tag(tag.key, tag.value)
         tag_values = {tag.key: tag.value for tag in tags or []}
         workspace = self._get_active_workspace()
         created = get_current_time_millis()

@@ -32,19 +32,15 @@ from mlflow.protos.databricks_pb2 import (
 )
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking.dbmodels.models import SqlExperiment, SqlExperimentTag, SqlRun
+from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 from mlflow.utils.search_utils import SearchUtils
 from mlflow.utils.time import get_current_time_millis
 from mlflow.utils.uri import append_to_uri_path, resolve_uri_if_local
-from mlflow.utils.validation import (
-    _validate_experiment_artifact_location_length,
-    _validate_experiment_name,
-    _validate_experiment_tag,
-)
 
 from mlflow_accel import _compat
 from mlflow_accel._core import rows, validation
 from mlflow_accel.store import dialects, entities
-from mlflow_accel.store.transactions import Transactions
+from mlflow_accel.store.base import STOCK, AccelStore, accelerated
 
 _RUN_SELECT = f"SELECT {entities.RUN_COLUMNS} FROM runs"
 # The run row and, last, whether MLflow would load inputs/outputs for it (one round trip).
@@ -77,22 +73,13 @@ _HAS_INPUTS_OR_OUTPUTS = (
 )
 
 
-class AccelTrackingStore(_compat.SqlAlchemyStore):
+class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
     """MLflow's ``SqlAlchemyStore`` with accelerated hot methods; see the module docstring."""
 
     #: Whether statements are scoped to the active workspace (the workspace-aware variant).
     _workspace_scoped = False
-    _tx: Transactions | None = None  # stock code until __init__ has built ours
-
-    def __init__(self, db_uri, default_artifact_root, read_db_uri=None):
-        super().__init__(db_uri, default_artifact_root, read_db_uri=read_db_uri)
-        self._dialect = dialects.for_engine(self.engine)
-        self._tx = self._dialect and Transactions(self.engine, self._dialect, self.read_engine)
 
     # ----------------------------------------------------------------------------- helpers
-
-    def _sql(self, statement: str) -> str:
-        return self._dialect.sql(statement)
 
     def _scope(self, alias: str) -> tuple[str, tuple]:
         """A join to ``experiments`` limiting ``alias.experiment_id`` to the active workspace."""
@@ -206,9 +193,10 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 self._sql("UPDATE runs SET name = ? WHERE run_uuid = ?"), (run_name, run_id)
             )
 
+    @accelerated
     def log_batch(self, run_id, metrics, params, tags):
-        if self._tx is None or any(m.model_id is not None for m in metrics):
-            return super().log_batch(run_id, metrics, params, tags)
+        if any(m.model_id is not None for m in metrics):
+            return STOCK
         self.log_batch_values(
             run_id,
             [(m.key, m.value, m.timestamp, m.step) for m in metrics],
@@ -238,9 +226,10 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
         self._tx.write(apply)
 
+    @accelerated
     def log_metric(self, run_id, metric):
-        if self._tx is None or metric.model_id is not None:
-            return super().log_metric(run_id, metric)
+        if metric.model_id is not None:
+            return STOCK
         value = (metric.key, metric.value, metric.timestamp, metric.step)
         validation.validate_metric(*value)
         metric_rows, latest_rows = rows.metric_rows(run_id, [value])
@@ -251,9 +240,8 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
         self._tx.write(apply)
 
+    @accelerated
     def log_param(self, run_id, param):
-        if self._tx is None:
-            return super().log_param(run_id, param)
         key, value = validation.validate_param(param.key, param.value)
 
         def apply(cursor):
@@ -275,9 +263,8 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
         self._tx.write(apply)
 
+    @accelerated
     def set_tag(self, run_id, tag):
-        if self._tx is None:
-            return super().set_tag(run_id, tag)
         checked = validation.validate_tag(tag.key, tag.value)
         tag_rows, run_name = rows.tag_rows(run_id, [checked])
 
@@ -288,10 +275,8 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
         self._tx.write(apply)
 
+    @accelerated
     def update_run_info(self, run_id, run_status, end_time, run_name):
-        if self._tx is None:
-            return super().update_run_info(run_id, run_status, end_time, run_name)
-
         def apply(cursor):
             row = list(self._active_run_row(cursor, run_id))
             if run_status is not None:
@@ -305,23 +290,22 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 (row[4], row[6], row[1], run_id),
             )
             if run_name:
-                self._write_tags(cursor, run_id, [(entities.RUN_NAME_TAG, run_name, run_id)], None)
+                self._write_tags(cursor, run_id, [(MLFLOW_RUN_NAME, run_name, run_id)], None)
             tags = ()
             if not row[1]:
                 cursor.execute(
                     self._sql('SELECT "key", value FROM tags WHERE run_uuid = ? AND "key" = ?'),
-                    (run_id, entities.RUN_NAME_TAG),
+                    (run_id, MLFLOW_RUN_NAME),
                 )
                 tags = cursor.fetchall()
             return entities.run_info(row, tags)
 
         return self._tx.write(apply, retry=False)
 
+    @accelerated
     def create_run(self, experiment_id, user_id, start_time, tags, run_name):
-        if self._tx is None:
-            return super().create_run(experiment_id, user_id, start_time, tags, run_name)
         tags = list(tags or [])
-        name_tag = next((t.value for t in tags if t.key == entities.RUN_NAME_TAG), None)
+        name_tag = next((t.value for t in tags if t.key == MLFLOW_RUN_NAME), None)
         if run_name and name_tag and run_name != name_tag:
             raise MlflowException(
                 "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
@@ -330,7 +314,7 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             )
         run_name = run_name or name_tag or _compat.generate_random_name()
         if not name_tag:
-            tags.append(RunTag(key=entities.RUN_NAME_TAG, value=run_name))
+            tags.append(RunTag(key=MLFLOW_RUN_NAME, value=run_name))
         run_id = uuid.uuid4().hex
 
         def apply(cursor):
@@ -383,19 +367,17 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
 
     # ------------------------------------------------------------------------------- reads
 
+    @accelerated
     def get_run(self, run_id):
-        if self._tx is None:
-            return super().get_run(run_id)
         with self._tx.read() as cursor:
             *row, linked = self._run_row(cursor, run_id, _RUN_SELECT_WITH_LINKS)
             if linked:
-                return super().get_run(run_id)
+                return STOCK
             metrics, params, tags = self._run_children(cursor, [run_id])[run_id]
         return entities.run(row, metrics, params, tags, outputs=RunOutputs([]))
 
+    @accelerated
     def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
-        if self._tx is None:
-            return super().get_metric_history(run_id, metric_key, max_results, page_token)
         offset = SearchUtils.parse_start_offset_from_page_token(page_token)
         statement = (
             f'SELECT {entities.METRIC_COLUMNS} FROM metrics WHERE run_uuid = ? AND "key" = ?'
@@ -419,9 +401,8 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             found = found[:max_results]
         return PagedList([entities.metric(row) for row in found], next_token)
 
+    @accelerated
     def get_experiment(self, experiment_id):
-        if self._tx is None:
-            return super().get_experiment(experiment_id)
         experiment_id_int = _compat.parse_experiment_id(experiment_id or self.DEFAULT_EXPERIMENT_ID)
         found = self._experiment_where("experiment_id", experiment_id_int)
         if found is None:
@@ -430,9 +411,8 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
             )
         return found
 
+    @accelerated
     def get_experiment_by_name(self, experiment_name):
-        if self._tx is None:
-            return super().get_experiment_by_name(experiment_name)
         return self._experiment_where("name", experiment_name)
 
     def _experiment_where(self, column: str, value) -> Experiment | None:
@@ -462,31 +442,25 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
         experiment.tags = [SqlExperimentTag(key=key, value=value) for key, value in tags]
         return self._to_experiment(experiment, retention_context)
 
+    @accelerated
     def create_experiment(self, name, artifact_location=None, tags=None):
-        if self._tx is None:
-            return super().create_experiment(name, artifact_location, tags)
-        _validate_experiment_name(name)
+        _compat.validate_experiment_name(name)
         if artifact_location:
             artifact_location = resolve_uri_if_local(artifact_location)
-            _validate_experiment_artifact_location_length(artifact_location)
+            _compat.validate_experiment_artifact_location_length(artifact_location)
         for tag in tags or ():
-            _validate_experiment_tag(tag.key, tag.value)
+            _compat.validate_experiment_tag(tag.key, tag.value)
         now = get_current_time_millis()
         workspace = self._get_active_workspace()
 
         def apply(cursor):
-            cursor.execute(
-                self._sql(
-                    "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
-                    "creation_time, last_update_time, workspace) VALUES (?, ?, ?, ?, ?, ?)"
-                    + (" RETURNING experiment_id" if self._dialect.name == "postgresql" else "")
-                ),
+            experiment_id = self._dialect.insert_returning_id(
+                cursor,
+                "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
+                "creation_time, last_update_time, workspace) VALUES (?, ?, ?, ?, ?, ?)",
                 (name, artifact_location, LifecycleStage.ACTIVE, now, now, workspace),
+                "experiment_id",
             )
-            if self._dialect.name == "postgresql":
-                experiment_id = cursor.fetchone()[0]
-            else:
-                experiment_id = cursor.lastrowid
             if not artifact_location:
                 cursor.execute(
                     self._sql(
@@ -513,14 +487,11 @@ class AccelTrackingStore(_compat.SqlAlchemyStore):
                 ) from cause
             raise
 
+    @accelerated
     def _search_runs(
         self, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
     ):
         """MLflow's own filter and order clauses, without ORM entity loading."""
-        if self._tx is None:
-            return super()._search_runs(
-                experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
-            )
         self._validate_max_results_param(max_results, allow_null=True)
         stages = set(LifecycleStage.view_type_to_stages(run_view_type))
         offset = SearchUtils.parse_start_offset_from_page_token(page_token)

@@ -22,16 +22,7 @@ from mlflow.protos.databricks_pb2 import BAD_REQUEST, INTERNAL_ERROR, TEMPORARIL
 
 from mlflow_accel.store.group_commit import GroupCommit
 
-_SQLITE_PRAGMAS = (
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 20000",
-    "PRAGMA case_sensitive_like = true",
-)
 _WRITE_ATTEMPTS = 5
-# MySQL/MariaDB error numbers worth retrying: lock wait timeout, deadlock.
-_MYSQL_RETRYABLE = {1205, 1213}
-# PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock.
-_POSTGRES_RETRYABLE = {"40001", "40P01"}
 
 
 class Transactions:
@@ -42,7 +33,7 @@ class Transactions:
         self._read_engine = read_engine or engine
         self._dialect = dialect
         self._dbapi = engine.dialect.loaded_dbapi
-        self._group = GroupCommit(self._write_group) if dialect.name == "sqlite" else None
+        self._group = GroupCommit(self._write_group) if dialect.groups_commits else None
 
     def _checkout(self, engine):
         try:
@@ -53,10 +44,11 @@ class Transactions:
             # the driver's error itself then). MLflow's session maker meets these inside its try
             # and answers TEMPORARILY_UNAVAILABLE; so must we.
             raise self.to_mlflow(error) from error
-        if self._dialect.name == "sqlite" and not connection.info.get("mlflow_accel"):
+        setup = self._dialect.connection_setup
+        if setup and not connection.info.get("mlflow_accel"):
             cursor = connection.cursor()
-            for pragma in _SQLITE_PRAGMAS:
-                cursor.execute(pragma)
+            for statement in setup:
+                cursor.execute(statement)
             cursor.close()
             connection.info["mlflow_accel"] = True
         return connection
@@ -144,13 +136,7 @@ class Transactions:
     def _lost_race(self, error) -> bool:
         if not isinstance(error, self._dbapi.Error):
             return False
-        if isinstance(error, self._dbapi.IntegrityError):
-            return True
-        if self._dialect.name == "postgresql":
-            return getattr(error, "sqlstate", None) in _POSTGRES_RETRYABLE
-        if self._dialect.name == "mysql":
-            return bool(error.args) and error.args[0] in _MYSQL_RETRYABLE
-        return False
+        return isinstance(error, self._dbapi.IntegrityError) or self._dialect.is_retryable(error)
 
     def _as_mlflow(self, error: Exception) -> MlflowException:
         """``error`` as raised by ``write``: an ``MlflowException`` caused by the original."""
