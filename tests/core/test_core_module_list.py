@@ -9,13 +9,13 @@ from pathlib import Path
 
 from mlflow_accel import _core
 
-CORE = Path(_core.__file__).resolve().parent
-ROOT = CORE.parents[1]  # the source checkout holding setup.py
+CORE = Path(_core.__file__).resolve().parent  # the package as imported: a checkout or a wheel
+SETUP = Path(__file__).resolve().parents[2] / "setup.py"  # beside tests/ (cibuildwheel copies it)
 NOT_CORE_MODULES = {"_cython_shim.py"}  # the stand-in for ``cython``, never compiled
 
 
 def _setup_core_modules() -> list[str]:
-    tree = ast.parse((ROOT / "setup.py").read_text())
+    tree = ast.parse(SETUP.read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["CORE_MODULES"]:
             return ast.literal_eval(node.value)
