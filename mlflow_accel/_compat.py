@@ -167,12 +167,6 @@ PRIVATE_NAMES = {
     "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_dialect": "(self)",
     "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore"
     "._get_effective_experiment_trace_archival_retention_context": "(self)",
-    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_model_outputs_bulk": (
-        "(self, run_ids, session)"
-    ),
-    "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._get_run_inputs": (
-        "(self, session, run_uuids)"
-    ),
     "mlflow.store.tracking.sqlalchemy_store.SqlAlchemyStore._search_runs": (
         "(self, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)"
     ),

@@ -4,8 +4,8 @@ A subclass of MLflow's ``SqlAlchemyStore`` on the same engine, pool and schema. 
 training job and the UI call most — logging, run create/update/get, metric history, experiment
 lookup/creation, run search — run as a few plain SQL statements in **one transaction** each
 (``log_batch`` is all-or-nothing, unlike stock). Every other method, and every case these do not
-cover (metrics bound to a logged model, runs with dataset or model inputs/outputs, a database
-dialect we do not know), is MLflow's own inherited code.
+cover (metrics bound to a logged model, a database dialect we do not know), is MLflow's own
+inherited code.
 
 ``AccelWorkspaceTrackingStore`` is the same over MLflow's workspace-aware store: every run and
 experiment statement is additionally scoped to the active workspace.
@@ -65,6 +65,24 @@ _LATEST_METRICS_OF_RUNS = (
 _PARAMS_AND_TAGS_OF_RUNS = (
     'SELECT 1, run_uuid, "key", value FROM params WHERE run_uuid IN ({ids}) '
     'UNION ALL SELECT 2, run_uuid, "key", value FROM tags WHERE run_uuid IN ({ids})'
+)
+# The statements MLflow's run-inputs/outputs loaders issue (same joins, filters and order), so
+# the database returns the rows in the order MLflow's entities have.
+_DATASET_INPUTS_OF_RUNS = (
+    f"SELECT {entities.DATASET_INPUT_COLUMNS} FROM inputs"
+    " JOIN datasets ON inputs.source_id = datasets.dataset_uuid"
+    " LEFT OUTER JOIN input_tags ON input_tags.input_uuid = inputs.input_uuid"
+    " WHERE inputs.destination_type = 'RUN' AND inputs.destination_id IN ({ids})"
+    " ORDER BY run_uuid"
+)
+_MODEL_OUTPUTS_OF_RUNS = (
+    f"SELECT {entities.INPUT_COLUMNS} FROM inputs WHERE inputs.source_type = 'RUN_OUTPUT'"
+    " AND inputs.source_id IN ({ids}) AND inputs.destination_type = 'MODEL_OUTPUT'"
+)
+_MODEL_INPUTS_AND_OUTPUTS_OF_RUNS = (
+    f"SELECT {entities.INPUT_COLUMNS} FROM inputs WHERE inputs.source_type = 'RUN_INPUT'"
+    " AND inputs.source_id IN ({ids}) AND inputs.destination_type = 'MODEL_INPUT'"
+    f" UNION ALL {_MODEL_OUTPUTS_OF_RUNS}"
 )
 _HAS_INPUTS_OR_OUTPUTS = (
     "SELECT 1 FROM inputs WHERE destination_type = 'RUN' AND destination_id IN ({ids}) "
@@ -136,6 +154,22 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
         for row in self._in_chunks(cursor, _PARAMS_AND_TAGS_OF_RUNS, run_ids):
             children[row[1]][row[0]].append(row[2:])
         return children
+
+    def _run_links(self, cursor, run_ids, *, model_inputs: bool):
+        """``{run_id: (RunInputs, RunOutputs)}`` as MLflow loads them: dataset inputs, logged-model
+        inputs when ``model_inputs`` (MLflow's run search leaves them out), model outputs."""
+        datasets = entities.dataset_inputs(
+            self._in_chunks(cursor, _DATASET_INPUTS_OF_RUNS, run_ids), run_ids
+        )
+        statement = _MODEL_INPUTS_AND_OUTPUTS_OF_RUNS if model_inputs else _MODEL_OUTPUTS_OF_RUNS
+        models = entities.model_links(self._in_chunks(cursor, statement, run_ids), run_ids)
+        return {
+            run_id: (
+                RunInputs(dataset_inputs=datasets[run_id], model_inputs=models[run_id][0]),
+                RunOutputs(models[run_id][1]),
+            )
+            for run_id in run_ids
+        }
 
     # ------------------------------------------------------------------------------ writes
 
@@ -371,10 +405,11 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
     def get_run(self, run_id):
         with self._tx.read() as cursor:
             *row, linked = self._run_row(cursor, run_id, _RUN_SELECT_WITH_LINKS)
-            if linked:
-                return STOCK
             metrics, params, tags = self._run_children(cursor, [run_id])[run_id]
-        return entities.run(row, metrics, params, tags, outputs=RunOutputs([]))
+            inputs, outputs = None, RunOutputs([])
+            if linked:
+                inputs, outputs = self._run_links(cursor, [run_id], model_inputs=True)[run_id]
+        return entities.run(row, metrics, params, tags, inputs, outputs)
 
     @accelerated
     def get_metric_history(self, run_id, metric_key, max_results=None, page_token=None):
@@ -508,21 +543,14 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
             cursor = session.connection().connection.cursor()
             try:
                 children = self._run_children(cursor, run_ids)
-                linked = self._has_inputs_or_outputs(cursor, run_ids) if run_ids else False
+                links = {}
+                if run_ids and self._has_inputs_or_outputs(cursor, run_ids):
+                    links = self._run_links(cursor, run_ids, model_inputs=False)
             finally:
                 cursor.close()
-            inputs = outputs = None
-            if linked:
-                inputs = self._get_run_inputs(session=session, run_uuids=run_ids)
-                outputs = self._get_model_outputs_bulk(run_ids=run_ids, session=session)
         runs = [
-            entities.run(
-                row,
-                *children[row[0]],
-                inputs=RunInputs(dataset_inputs=inputs[index]) if linked else None,
-                outputs=RunOutputs(outputs[row[0]] if linked else []),
-            )
-            for index, row in enumerate(run_rows)
+            entities.run(row, *children[row[0]], *links.get(row[0], (None, RunOutputs([]))))
+            for row in run_rows
         ]
         return runs, next_token
 

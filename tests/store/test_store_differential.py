@@ -12,6 +12,7 @@ are hand-written scenarios and a seeded random workload (``Workload``).
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import random
@@ -21,11 +22,23 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from mlflow.entities import ExperimentTag, Metric, Param, RunStatus, RunTag, ViewType
+from mlflow.entities import (
+    Dataset,
+    DatasetInput,
+    ExperimentTag,
+    InputTag,
+    LoggedModelInput,
+    LoggedModelOutput,
+    Metric,
+    Param,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 from mlflow_accel.store.tracking import AccelTrackingStore
-from tests.support.databases import Normaliser, dump_tables, table_differences
+from tests.support.databases import TRACKING_TABLES, Normaliser, dump_tables, table_differences
 from tests.support.differential import Comparison, describe, op
 
 MISSING_RUN = "0123456789abcdef0123456789abcdef"  # well formed, never created
@@ -48,6 +61,7 @@ class Side:
         self.norm = Normaliser(artifact_root)
         self.runs: list[str] = []
         self.exps: list[str] = ["0"]
+        self.models: list[str] = []
 
     def run(self, ref):
         if isinstance(ref, int):
@@ -132,6 +146,28 @@ def do_delete_run(side, run):
 
 def do_restore_run(side, run):
     return side.norm.value(side.store.restore_run(side.run(run)))
+
+
+def do_create_logged_model(side, exp, name):
+    model_id = side.store.create_logged_model(side.exp(exp), name).model_id
+    side.models.append(model_id)
+    # Model ids are "m-" + 32 hex digits: label them like run ids so both sides compare.
+    side.norm.run_labels[model_id[2:]] = f"<model {len(side.models) - 1}>"
+    return side.norm.value(model_id)
+
+
+def do_log_inputs(side, run, datasets=(), models=()):
+    dataset_inputs = [
+        DatasetInput(Dataset(*dataset), [InputTag(k, v) for k, v in tags])
+        for dataset, tags in datasets
+    ]
+    model_inputs = [LoggedModelInput(side.models[m]) for m in models]
+    return side.norm.value(side.store.log_inputs(side.run(run), dataset_inputs, model_inputs))
+
+
+def do_log_outputs(side, run, models):
+    outputs = [LoggedModelOutput(side.models[m], step) for m, step in models]
+    return side.norm.value(side.store.log_outputs(side.run(run), outputs))
 
 
 def do_get_run(side, run):
@@ -286,6 +322,7 @@ def _reads(n_runs, keys=()):
 
 
 EXP = [op("create_experiment", name="scenario", tags=[("team", "core")])]
+TRAIN_TAGS = [("mlflow.data.context", "train"), ("z", "last"), ("a", "first")]
 
 SCENARIOS = {
     "create_run": EXP
@@ -562,6 +599,46 @@ SCENARIOS = {
         op("search_runs", exps=[1], filter=None, view=ViewType.ALL),
         op("search_runs", exps=[1], filter=None, view=ViewType.DELETED_ONLY),
     ],
+    # Runs with dataset inputs (context tags, a dataset shared across runs, tagless inputs) and
+    # logged-model inputs and outputs: get_run and search_runs load them without MLflow's code.
+    # One model link of a kind per run: several come in model id order, and ids are random.
+    "run_links": EXP
+    + _runs(4)
+    + [
+        op("create_logged_model", exp=1, name="model-a"),
+        op("create_logged_model", exp=1, name="model-b"),
+        op("create_logged_model", exp=1, name="model-c"),
+        op(
+            "log_inputs",
+            run=0,
+            datasets=[
+                (("train", "d1", "local", '{"uri": "/t"}', '{"s": 1}', '{"p": 1}'), TRAIN_TAGS),
+                (("eval", "d2", "code", "{}", None, None), [("mlflow.data.context", "eval")]),
+                (("bare", "d3", "local", "{}"), []),
+            ],
+            models=[1],
+        ),
+        op(
+            "log_inputs",
+            run=1,
+            datasets=[
+                (("eval", "d2", "code", "{}", None, None), [("mlflow.data.context", "test")]),
+                (("train", "d1", "local", '{"uri": "/t"}', '{"s": 1}', '{"p": 1}'), TRAIN_TAGS),
+            ],
+        ),
+        op("log_inputs", run=2, models=[2]),
+        op("log_outputs", run=0, models=[(2, 5)]),
+        op("log_outputs", run=2, models=[(1, 7)]),
+        op("log_inputs", run=0, datasets=[(("late", "d4", "s3", "{}"), [("b", "2"), ("a", "1")])]),
+        op("log_inputs", run=MISSING_RUN, models=[0]),
+        op("delete_run", run=1),
+        *_reads(4),
+        *[
+            op("search_runs", exps=[1], filter=filter_string, view=ViewType.ALL, max_results=n)
+            for filter_string in (None, "datasets.name = 'train'", "datasets.context = 'eval'")
+            for n in (1000, 1)
+        ],
+    ],
     "experiments": [
         op("create_experiment", name="a"),
         op("create_experiment", name="b", tags=[("k", "v"), ("k2", "")]),
@@ -592,6 +669,55 @@ def test_scenario(differential, name):
     diff = differential()
     diff.apply_all(SCENARIOS[name])
     diff.check()
+
+
+LINK_TABLES = ("datasets", "inputs", "input_tags")
+
+
+def test_run_links_are_not_loaded_by_mlflow(differential, make_store, monkeypatch):
+    """Runs with inputs/outputs are read by our SQL, never by MLflow's loaders, and answer as a
+    stock store on the same database does (so several model links compare in the database's
+    order); the link tables (dataset/input ids normalised) are the same on both sides."""
+    diff = differential()
+    setup = [step for step in SCENARIOS["run_links"] if step[0] not in ("get_run", "search_runs")]
+    diff.apply_all(
+        setup
+        + [
+            op("log_inputs", run=2, models=[1, 0]),
+            op("log_outputs", run=0, models=[(0, 0), (1, 3)]),
+            op("log_outputs", run=2, models=[(0, 2), (2, 1)]),
+        ]
+    )
+    twin = copy.copy(diff.accel)
+    twin.store = make_store(SqlAlchemyStore, diff.uris[1])
+    reads = [op("get_run", run=i) for i in range(4)]
+    reads += [
+        op("search_runs", exps=[1], filter=filter_string, view=ViewType.ALL)
+        for filter_string in (None, "datasets.digest = 'd2'")
+    ]
+    stock = [EXECUTORS[kind](twin, **kwargs) for kind, kwargs in reads]
+    for name in ("get_run", "_get_run_inputs", "_get_model_inputs", "_get_model_outputs_bulk"):
+        monkeypatch.setattr(SqlAlchemyStore, name, _forbidden(name))
+    accel = [EXECUTORS[kind](diff.accel, **kwargs) for kind, kwargs in reads]
+    assert accel == stock
+    assert len(accel[2]["inputs"]["model_inputs"]) == 3, "the linked run lost model inputs"
+    assert len(accel[2]["outputs"]["model_outputs"]) == 3, "the linked run lost model outputs"
+    tables = TRACKING_TABLES + LINK_TABLES
+    assert (
+        table_differences(
+            dump_tables(diff.uris[0], diff.stock.norm, tables),
+            dump_tables(diff.uris[1], diff.accel.norm, tables),
+        )
+        == []
+    )
+    diff.check()
+
+
+def _forbidden(name):
+    def call(*args, **kwargs):
+        raise AssertionError(f"MLflow's {name} was called")
+
+    return call
 
 
 # Batches stock MLflow writes in part before failing (params and metrics are committed in their
