@@ -222,9 +222,10 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
 
         MLflow inserts them all; if that breaks a key (one taken in the batch or already
         stored, or a model that does not exist), it inserts again only those not stored
-        already (identical in every column; with its quirk of looking them up per 100 names
-        and dropping a row only if every lookup found it), and that second insert's database
-        error, if any, is the answer.
+        already (identical in every column), and that second insert's database error, if any,
+        is the answer. Its quirk is kept: it looks stored rows up per 100 names and, lookup by
+        lookup, adds every row that lookup did not find (so a row is dropped only if every
+        lookup found it, and rows are inserted in that order).
         """
         names = [row[1] for row in model_rows]
         stored_per_lookup = [
@@ -242,9 +243,12 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
             or not new_keys.isdisjoint(stored_keys)
             or len(existing_models) < len(model_ids)
         ):
-            model_rows = [
-                row for row in model_rows if not all(row in found for found in stored_per_lookup)
-            ]
+            retried = {}  # MLflow adds each lookup's missing rows in turn; a re-add keeps its place
+            for found in stored_per_lookup:
+                for index, row in enumerate(model_rows):
+                    if row not in found:
+                        retried.setdefault(index, row)
+            model_rows = list(retried.values())
         self._dialect.write_rows(
             cursor,
             dialects.INSERT_LOGGED_MODEL_METRICS,

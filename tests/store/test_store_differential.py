@@ -405,6 +405,13 @@ SCENARIOS = {
         op("delete_run", run=1),
         op("log_metric", run=1, metric=("single", 1.0, 40, 4, 0)),
         op("log_batch", run=1, metrics=[("single", 1.0, 40, 4, 0)]),
+        op("log_metric", run=0, metric=("digest", 1.0, 50, 5, 0, "train", "d" * 40)),
+        # MLflow looks stored rows up per 100 names: a repeat passes when every lookup finds
+        # the rows (one name), and fails when they are spread over two lookups.
+        op("log_batch", run=0, metrics=[("many", float(i), 100 + i, i, 0) for i in range(150)]),
+        op("log_batch", run=0, metrics=[("many", float(i), 100 + i, i, 0) for i in range(150)]),
+        op("log_batch", run=0, metrics=[(f"k{i}", 1.0, 5, 0, 0) for i in range(101)]),
+        op("log_batch", run=0, metrics=[(f"k{i}", 1.0, 5, 0, 0) for i in range(101)]),
         *_reads(2, keys=["acc", "loss", "single"]),
     ],
     "metric_values": EXP
