@@ -1,7 +1,8 @@
 """One logging request -> the database rows MLflow's SQL store would write for it.
 
 Row builders over already validated values (a metric is ``(key, value, timestamp, step)``, a
-param or tag ``(key, value)``): ``metrics``, ``latest_metrics`` candidates, ``params``, ``tags``.
+param or tag ``(key, value)``): ``metrics``, ``latest_metrics`` candidates,
+``logged_model_metrics``, ``params``, ``tags``.
 
 Cython pure-Python mode: compiled when built, imported as plain Python otherwise.
 """
@@ -78,3 +79,24 @@ def tag_rows(run_id, tags):
     if run_name is not None:
         rows.append((RUN_NAME_TAG, run_name, run_id))
     return rows, run_name
+
+
+def model_metric_rows(run_id, metrics):
+    """``logged_model_metrics`` rows for a request's metrics, with MLflow's semantics.
+
+    ``metrics``: ``(key, value, timestamp, step, model_id, dataset_name, dataset_digest,
+    metric_run_id)`` tuples, every field of MLflow's ``Metric``; those bound to no model are
+    skipped, and equal tuples (as ``Metric`` objects compare) are written once. Rows are
+    ``(model_id, key, timestamp, step, value, run_id, dataset_name, dataset_digest)``, the value
+    stored as in ``metrics`` except that NaN is 0.
+    """
+    rows = []
+    seen = set()
+    for metric in metrics:
+        if metric[4] is None or metric in seen:
+            continue
+        seen.add(metric)
+        key, value, timestamp, step, model_id, dataset_name, dataset_digest, _ = metric
+        stored = _stored_value(value)[0]
+        rows.append((model_id, key, timestamp, step, stored, run_id, dataset_name, dataset_digest))
+    return rows

@@ -60,6 +60,20 @@ INSERT_EXPERIMENT_TAGS = RowInsert(
 )
 INSERT_LATEST_METRICS = RowInsert("latest_metrics", _METRIC_COLUMNS)
 _INSERT_METRICS = RowInsert("metrics", _METRIC_COLUMNS)
+INSERT_LOGGED_MODEL_METRICS = RowInsert(
+    "logged_model_metrics",
+    (
+        ("model_id", "text"),
+        ("metric_name", "text"),
+        ("metric_timestamp_ms", "int8"),
+        ("metric_step", "int8"),
+        ("metric_value", "float8"),
+        ("run_id", "text"),
+        ("dataset_name", "text"),
+        ("dataset_digest", "text"),
+        ("experiment_id", "int4"),
+    ),
+)
 
 
 @dataclass

@@ -4,8 +4,7 @@ A subclass of MLflow's ``SqlAlchemyStore`` on the same engine, pool and schema. 
 training job and the UI call most — logging, run create/update/get, metric history, experiment
 lookup/creation, run search — run as a few plain SQL statements in **one transaction** each
 (``log_batch`` is all-or-nothing, unlike stock). Every other method, and every case these do not
-cover (metrics bound to a logged model, a database dialect we do not know), is MLflow's own
-inherited code.
+cover (a database dialect we do not know), is MLflow's own inherited code.
 
 ``AccelWorkspaceTrackingStore`` is the same over MLflow's workspace-aware store: every run and
 experiment statement is additionally scoped to the active workspace.
@@ -84,11 +83,35 @@ _MODEL_INPUTS_AND_OUTPUTS_OF_RUNS = (
     " AND inputs.source_id IN ({ids}) AND inputs.destination_type = 'MODEL_INPUT'"
     f" UNION ALL {_MODEL_OUTPUTS_OF_RUNS}"
 )
+_STORED_MODEL_METRICS = (
+    "SELECT model_id, metric_name, metric_timestamp_ms, metric_step, metric_value, run_id,"
+    " dataset_name, dataset_digest FROM logged_model_metrics WHERE run_id = ?"
+    " AND metric_name IN ({ids})"
+)
 _HAS_INPUTS_OR_OUTPUTS = (
     "SELECT 1 FROM inputs WHERE destination_type = 'RUN' AND destination_id IN ({ids}) "
     "UNION ALL SELECT 1 FROM inputs WHERE source_type IN ('RUN_INPUT', 'RUN_OUTPUT') "
     "AND source_id IN ({ids}) LIMIT 1"
 )
+
+
+def _model_metric(metric) -> tuple:
+    """Every field of a ``Metric``, for :func:`rows.model_metric_rows`."""
+    return (
+        metric.key,
+        metric.value,
+        metric.timestamp,
+        metric.step,
+        metric.model_id,
+        metric.dataset_name,
+        metric.dataset_digest,
+        metric.run_id,
+    )
+
+
+def _model_metric_key(row) -> tuple:
+    """The primary key of a ``logged_model_metrics`` row: model, name, timestamp, step, run."""
+    return (*row[:4], row[5])
 
 
 class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
@@ -227,34 +250,75 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
                 self._sql("UPDATE runs SET name = ? WHERE run_uuid = ?"), (run_name, run_id)
             )
 
+    def _write_model_metrics(self, cursor, run_id, experiment_id, model_rows):
+        """Write ``logged_model_metrics`` rows as MLflow does.
+
+        MLflow inserts them all; if that breaks a key (one taken in the batch or already
+        stored, or a model that does not exist), it inserts again only those not stored
+        already (identical in every column), and that second insert's database error, if any,
+        is the answer. Its quirk is kept: it looks stored rows up per 100 names and, lookup by
+        lookup, adds every row that lookup did not find (so a row is dropped only if every
+        lookup found it, and rows are inserted in that order).
+        """
+        names = [row[1] for row in model_rows]
+        stored_per_lookup = [
+            set(self._in_chunks(cursor, _STORED_MODEL_METRICS, names[start : start + 100], run_id))
+            for start in range(0, len(names), 100)
+        ]
+        stored_keys = {_model_metric_key(row) for found in stored_per_lookup for row in found}
+        new_keys = {_model_metric_key(row) for row in model_rows}
+        model_ids = sorted({row[0] for row in model_rows})
+        existing_models = self._in_chunks(
+            cursor, "SELECT model_id FROM logged_models WHERE model_id IN ({ids})", model_ids
+        )
+        if (
+            len(new_keys) < len(model_rows)
+            or not new_keys.isdisjoint(stored_keys)
+            or len(existing_models) < len(model_ids)
+        ):
+            retried = {}  # MLflow adds each lookup's missing rows in turn; a re-add keeps its place
+            for found in stored_per_lookup:
+                for index, row in enumerate(model_rows):
+                    if row not in found:
+                        retried.setdefault(index, row)
+            model_rows = list(retried.values())
+        self._dialect.write_rows(
+            cursor,
+            dialects.INSERT_LOGGED_MODEL_METRICS,
+            [(*row, experiment_id) for row in model_rows],
+        )
+
     @accelerated
     def log_batch(self, run_id, metrics, params, tags):
-        if any(m.model_id is not None for m in metrics):
-            return STOCK
         self.log_batch_values(
             run_id,
             [(m.key, m.value, m.timestamp, m.step) for m in metrics],
             [(p.key, p.value) for p in params],
             [(t.key, t.value) for t in tags],
+            [_model_metric(m) for m in metrics if m.model_id is not None],
         )
 
-    def log_batch_values(self, run_id, metrics, params, tags):
+    def log_batch_values(self, run_id, metrics, params, tags, model_metrics=()):
         """``log_batch`` from plain tuples, with no entity objects (the server's fast path).
 
-        ``metrics``: ``(key, value, timestamp, step)``; ``params``, ``tags``: ``(key, value)``.
-        Only for a store whose dialect we know (``_tx`` set) and metrics bound to no model.
+        ``metrics``: ``(key, value, timestamp, step)``; ``params``, ``tags``: ``(key, value)``;
+        ``model_metrics``: those of ``metrics`` bound to a logged model, as
+        :func:`_model_metric` tuples. Only for a store whose dialect we know (``_tx`` set).
         """
         checked_params, checked_tags = validation.validate_batch(run_id, metrics, params, tags)
         metric_rows, latest_rows = rows.metric_rows(run_id, metrics)
+        model_rows = rows.model_metric_rows(run_id, model_metrics)
         param_rows = rows.param_rows(run_id, checked_params)
         tag_rows, run_name = rows.tag_rows(run_id, checked_tags)
 
         def apply(cursor):
-            self._active_run_row(cursor, run_id)
+            run = self._active_run_row(cursor, run_id)
             if param_rows:
                 self._write_params(cursor, run_id, param_rows)
             if metric_rows:
                 self._write_metrics(cursor, metric_rows, latest_rows)
+            if model_rows:
+                self._write_model_metrics(cursor, run_id, run[2], model_rows)
             if tag_rows:
                 self._write_tags(cursor, run_id, tag_rows, run_name)
 
@@ -262,15 +326,18 @@ class AccelTrackingStore(AccelStore, _compat.SqlAlchemyStore):
 
     @accelerated
     def log_metric(self, run_id, metric):
-        if metric.model_id is not None:
-            return STOCK
         value = (metric.key, metric.value, metric.timestamp, metric.step)
-        validation.validate_metric(*value)
-        metric_rows, latest_rows = rows.metric_rows(run_id, [value])
+        bound = metric.model_id is not None
+        if not bound:  # MLflow checks the run before the metric of a logged model
+            validation.validate_metric(*value)
 
         def apply(cursor):
-            self._active_run_row(cursor, run_id)
-            self._write_metrics(cursor, metric_rows, latest_rows)
+            run = self._active_run_row(cursor, run_id)
+            if bound:
+                validation.validate_metric(*value)
+                model_rows = rows.model_metric_rows(run_id, [_model_metric(metric)])
+                self._write_model_metrics(cursor, run_id, run[2], model_rows)
+            self._write_metrics(cursor, *rows.metric_rows(run_id, [value]))
 
         self._tx.write(apply)
 

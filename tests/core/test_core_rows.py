@@ -36,6 +36,36 @@ def test_duplicates_written_once_nan_included(rows):
     assert latest == [("a", 1.0, 1, 0, False, "r")]
 
 
+def test_model_metric_rows_dedup_like_mlflow_metrics(rows):
+    """Equal ``Metric`` fields are written once; two NaN objects are not equal (MLflow's
+    ``Metric.__eq__``), one NaN object is; metrics bound to no model are skipped."""
+    nan = math.nan
+    found = rows.model_metric_rows(
+        "r",
+        [
+            ("a", 1.0, 1, 0, "m-1", None, None, None),
+            ("a", 1.0, 1, 0, "m-1", None, None, None),
+            ("a", 1.0, 1, 0, "m-1", "d", "x", None),
+            ("a", 1.0, 1, 0, "m-1", None, None, "other"),
+            ("b", nan, 1, 0, "m-1", None, None, None),
+            ("b", nan, 1, 0, "m-1", None, None, None),
+            ("b", float("nan"), 1, 0, "m-1", None, None, None),
+            ("c", math.inf, 1, 0, "m-2", None, None, None),
+            ("d", -math.inf, 1, 0, "m-2", None, None, None),
+            ("e", 1.0, 1, 0, None, None, None, None),
+        ],
+    )
+    assert found == [
+        ("m-1", "a", 1, 0, 1.0, "r", None, None),
+        ("m-1", "a", 1, 0, 1.0, "r", "d", "x"),
+        ("m-1", "a", 1, 0, 1.0, "r", None, None),
+        ("m-1", "b", 1, 0, 0.0, "r", None, None),
+        ("m-1", "b", 1, 0, 0.0, "r", None, None),
+        ("m-2", "c", 1, 0, MAX, "r", None, None),
+        ("m-2", "d", 1, 0, -MAX, "r", None, None),
+    ]
+
+
 def test_latest_is_max_by_step_timestamp_value_first_of_equals(rows):
     _, latest = rows.metric_rows(
         "r",

@@ -44,6 +44,7 @@ from tests.support.differential import Comparison, describe, op
 MISSING_RUN = "0123456789abcdef0123456789abcdef"  # well formed, never created
 BAD_RUN = "not a run id!"
 MISSING_EXP = "999999"
+MISSING_MODEL = "m-0123456789abcdef0123456789abcdef"
 T0 = 1_600_000_000_000
 NAN, INF = float("nan"), float("inf")
 BAD_KEYS = ["../x", "a//b", "bad\x00", "k" * 251, None, "", "/abs", "a/../b", "star*"]
@@ -73,6 +74,11 @@ class Side:
             return self.exps[ref] if ref < len(self.exps) else MISSING_EXP
         return ref
 
+    def model(self, ref):
+        if ref is None or isinstance(ref, str):
+            return ref
+        return self.models[ref] if ref < len(self.models) else MISSING_MODEL
+
     def fill(self, template: str | None) -> str | None:
         """``{run:N}`` placeholders in a filter string -> this store's run ids."""
         if template is None:
@@ -82,8 +88,13 @@ class Side:
         return template
 
 
-def _metrics(metrics):
-    return [Metric(key, value, ts, step) for key, value, ts, step in metrics]
+def _metrics(side, metrics):
+    """``Metric``s from ``(key, value, timestamp, step[, model, dataset_name, dataset_digest])``."""
+    return [_metric(side, *metric) for metric in metrics]
+
+
+def _metric(side, key, value, ts, step, model=None, dataset_name=None, dataset_digest=None):
+    return Metric(key, value, ts, step, side.model(model), dataset_name, dataset_digest)
 
 
 def _params(params):
@@ -117,15 +128,21 @@ def do_create_run(side, exp, user_id, start_time, tags, run_name):
     return side.norm.value(run)
 
 
+def do_create_logged_model(side, exp):
+    model_id = side.store.create_logged_model(experiment_id=side.exp(exp)).model_id
+    side.models.append(model_id)
+    return side.norm.add_model(model_id)
+
+
 def do_log_batch(side, run, metrics=(), params=(), tags=()):
     store = side.store
     return side.norm.value(
-        store.log_batch(side.run(run), _metrics(metrics), _params(params), _tags(tags))
+        store.log_batch(side.run(run), _metrics(side, metrics), _params(params), _tags(tags))
     )
 
 
 def do_log_metric(side, run, metric):
-    return side.norm.value(side.store.log_metric(side.run(run), _metrics([metric])[0]))
+    return side.norm.value(side.store.log_metric(side.run(run), _metrics(side, [metric])[0]))
 
 
 def do_log_param(side, run, key, value):
@@ -382,6 +399,56 @@ SCENARIOS = {
         *_reads(7),
         op("get_run", run=MISSING_RUN),
         op("get_run", run=BAD_RUN),
+    ],
+    # Metrics bound to a logged model (model 2 never exists) also write logged_model_metrics.
+    "model_metrics": EXP
+    + _runs(2)
+    + [
+        op("create_logged_model", exp=1),
+        op("create_logged_model", exp=0),
+        op(
+            "log_batch",
+            run=0,
+            metrics=[
+                ("acc", 0.5, 10, 0, 0),
+                ("acc", 0.5, 10, 0, 0),
+                ("acc", 0.75, 11, 1, 0, "train", "d1"),
+                ("acc", 0.75, 11, 1, 1, "train", "d1"),
+                ("loss", NAN, 10, 0, 0, "eval", "d2"),
+                ("loss", INF, 12, 0, 1),
+                ("loss", -INF, 13, 0, 1, "eval", "d2"),
+                ("plain", 1, 10, 0),
+            ],
+            params=[("p", "v")],
+            tags=[("t", "v")],
+        ),
+        op(
+            "log_batch",
+            run=0,
+            metrics=[("acc", 0.5, 10, 0, 0), ("loss", NAN, 10, 0, 0, "eval", "d2")],
+        ),
+        op("log_batch", run=0, metrics=[("acc", 0.5, 10, 0, 0), ("acc", 0.9, 20, 2, 0)]),
+        op("log_batch", run=1, metrics=[("acc", 0.5, 10, 0, 0), ("acc", 0.5, 10, 0)]),
+        op("log_metric", run=0, metric=("single", 2.5, 30, 3, 0)),
+        op("log_metric", run=0, metric=("single", 2.5, 30, 3, 0)),
+        op("log_metric", run=0, metric=("single", 2.5, 31, 3, 1, "train", "d1")),
+        op("log_metric", run=0, metric=("single", NAN, 32, 3, 1)),
+        op("log_metric", run=0, metric=("single", 9.5, 30, 3, 0)),
+        op("log_metric", run=0, metric=("single", 1.0, 40, 4, 2)),
+        op("log_metric", run=0, metric=("bad//key", 1.0, 40, 4, 0)),
+        op("log_metric", run=MISSING_RUN, metric=("bad//key", 1.0, 40, 4, 0)),
+        op("log_metric", run=1, metric=("single", 1.0, 40, 4, MISSING_MODEL)),
+        op("delete_run", run=1),
+        op("log_metric", run=1, metric=("single", 1.0, 40, 4, 0)),
+        op("log_batch", run=1, metrics=[("single", 1.0, 40, 4, 0)]),
+        op("log_metric", run=0, metric=("digest", 1.0, 50, 5, 0, "train", "d" * 40)),
+        # MLflow looks stored rows up per 100 names: a repeat passes when every lookup finds
+        # the rows (one name), and fails when they are spread over two lookups.
+        op("log_batch", run=0, metrics=[("many", float(i), 100 + i, i, 0) for i in range(150)]),
+        op("log_batch", run=0, metrics=[("many", float(i), 100 + i, i, 0) for i in range(150)]),
+        op("log_batch", run=0, metrics=[(f"k{i}", 1.0, 5, 0, 0) for i in range(101)]),
+        op("log_batch", run=0, metrics=[(f"k{i}", 1.0, 5, 0, 0) for i in range(101)]),
+        *_reads(2, keys=["acc", "loss", "single"]),
     ],
     "metric_values": EXP
     + _runs(2)
@@ -726,13 +793,20 @@ def _forbidden(name):
 FAILING_BATCHES = [
     dict(metrics=[("m", 1.0, 1, 1)], params=[("p", "v")], tags=[("mlflow.runName", "n" * 300)]),
     dict(metrics=[("ok", 1.0, 1, 1), ("huge", 1.0, 1, 2**63)], params=[("p", "v")]),
+    dict(metrics=[("ok", 1.0, 1, 1), ("ok", 1.0, 1, 1, 1)], params=[("p", "v")]),
+    dict(metrics=[("ok", 1.0, 1, 1, 0), ("ok", 2.0, 1, 1, 0)], params=[("p", "v")]),
+    dict(metrics=[("ok", float("nan"), 1, 1, 0), ("ok", float("nan"), 1, 1, 0)]),
 ]
 
 
-@pytest.mark.parametrize("batch", FAILING_BATCHES, ids=["run-name-too-long", "step-overflow"])
+@pytest.mark.parametrize(
+    "batch",
+    FAILING_BATCHES,
+    ids=["run-name-too-long", "step-overflow", "missing-model", "model-key-taken", "two-nans"],
+)
 def test_log_batch_is_all_or_nothing(differential, dialect, batch):
     diff = differential()
-    diff.apply_all(EXP + _runs(1))
+    diff.apply_all(EXP + _runs(1) + [op("create_logged_model", exp=1)])
     outcomes = []
     for side in (diff.stock, diff.accel):
         try:
@@ -750,6 +824,30 @@ def test_log_batch_is_all_or_nothing(differential, dialect, batch):
     assert accel_run.data.metrics == {}
     assert accel_run.info.run_name == "run-0"
     assert diff.accel.store.get_metric_history(diff.accel.runs[0], "ok") == []
+    assert dump_tables(diff.uris[1])["logged_model_metrics"] == []
+
+
+def _refuse(name):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"MLflow's {name} was called")
+
+    return refuse
+
+
+def test_model_metrics_take_the_fast_path(differential, monkeypatch):
+    """Metrics bound to a logged model are written without MLflow's own logging methods."""
+    diff = differential()
+    diff.apply_all(EXP + _runs(1) + [op("create_logged_model", exp=1)])
+    for name in ("log_batch", "log_metric", "_log_metrics", "_log_model_metrics"):
+        monkeypatch.setattr(SqlAlchemyStore, name, _refuse(name))
+    side = diff.accel
+    do_log_batch(side, run=0, metrics=[("acc", 0.5, 1, 0, 0, "train", "d1")])
+    do_log_metric(side, run=0, metric=("acc", NAN, 2, 1, 0))
+    rows = dump_tables(diff.uris[1], side.norm)["logged_model_metrics"]
+    assert sorted((r["metric_value"], r["dataset_name"] or "", r["model_id"]) for r in rows) == [
+        ("float:0.0", "", "m-<model 1>"),
+        ("float:0.5", "train", "m-<model 1>"),
+    ]
 
 
 def _search_setup():

@@ -46,6 +46,7 @@ _NAME_RE = re.compile(r"^mlfa_(\d+)_")
 
 
 _PORTAL_PARAMETER = re.compile(r"portal parameter \$\d+")
+_TEST_DATABASE = re.compile(r"`mlfa_\w+`")
 _AUTOFLUSH_NOTE = re.compile(r"^\(raised as a result of Query-invoked autoflush;[^)]*\)\s*")
 
 
@@ -55,7 +56,9 @@ def _database_error_text(message: str) -> str:
     The error class, error code and the driver's message itself still have to match."""
     own = _AUTOFLUSH_NOTE.sub("", message).split("\n[SQL: ")[0]
     # PostgreSQL names the offending bind parameter by position, which depends on the statement
-    return _PORTAL_PARAMETER.sub("portal parameter $N", own)
+    own = _PORTAL_PARAMETER.sub("portal parameter $N", own)
+    # MySQL names the database of a foreign key; each store of a differential has its own
+    return _TEST_DATABASE.sub("`<database>`", own)
 
 
 class ServerUnavailable(Exception):
@@ -611,9 +614,11 @@ TRACKING_TABLES = (
     "latest_metrics",
     "params",
     "tags",
+    "logged_model_metrics",
 )
 NOW = "<now>"
 _HEX32 = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+_CUT_HEX = re.compile(r"(?<![0-9a-f])[0-9a-f]{8,31}(?=\.\.\.)")  # MySQL cuts a long key short
 _MILLIS = re.compile(r"(?<!\d)1\d{12}(?!\d)")
 _WALL_CLOCK_COLUMNS = ("creation_time", "last_update_time", "deleted_time")
 
@@ -638,6 +643,11 @@ class Normaliser:
         if defaulted_start:
             self.defaulted_start.add(label)
         return label
+
+    def add_model(self, model_id: str) -> str:
+        """Label a logged model's id (``m-`` and 32 hex digits) ``m-<model N>``."""
+        label = self.run_labels.setdefault(model_id[2:], f"<model {len(self.run_labels)}>")
+        return f"m-{label}"
 
     def add_experiment(self, experiment_id) -> str:
         key = str(experiment_id)
@@ -700,8 +710,14 @@ class Normaliser:
 
         message = e.message if isinstance(e, MlflowException) else str(e)
         message = _database_error_text(str(message))
-        message = _MILLIS.sub("<millis>", self.text(message))
+        message = _CUT_HEX.sub(self._cut_id, self.text(message))
+        message = _MILLIS.sub("<millis>", message)
         return ["error", type(e).__name__, getattr(e, "error_code", None), message]
+
+    def _cut_id(self, match) -> str:
+        """The label of the id a cut-short hex prefix begins."""
+        labels = {label for key, label in self.run_labels.items() if key.startswith(match[0])}
+        return f"{labels.pop()} (cut)" if len(labels) == 1 else "<other id> (cut)"
 
     def row(self, table: str, row: dict) -> dict:
         out = {}

@@ -34,7 +34,7 @@ def log_batch(request: FastRequest) -> dict:
         fields["params"],
         fields["tags"],
     )
-    if any(metric[6] for metric in metrics):  # bound to a logged model: MLflow's own path
+    if any(metric[6] for metric in metrics):  # bound to a logged model: needs Metric entities
         _store().log_batch(
             run_id,
             [
