@@ -39,7 +39,7 @@ from mlflow.utils.uri import append_to_uri_path, resolve_uri_if_local
 from mlflow_accel import _compat
 from mlflow_accel._core import rows, validation
 from mlflow_accel.store import dialects, entities
-from mlflow_accel.store.base import STOCK, AccelStore, accelerated
+from mlflow_accel.store.base import AccelStore, accelerated
 
 _RUN_SELECT = f"SELECT {entities.RUN_COLUMNS} FROM runs"
 # The run row and, last, whether MLflow would load inputs/outputs for it (one round trip).

@@ -128,8 +128,8 @@ def do_create_run(side, exp, user_id, start_time, tags, run_name):
     return side.norm.value(run)
 
 
-def do_create_logged_model(side, exp):
-    model_id = side.store.create_logged_model(experiment_id=side.exp(exp)).model_id
+def do_create_logged_model(side, exp, name=None):
+    model_id = side.store.create_logged_model(experiment_id=side.exp(exp), name=name).model_id
     side.models.append(model_id)
     return side.norm.add_model(model_id)
 
@@ -163,14 +163,6 @@ def do_delete_run(side, run):
 
 def do_restore_run(side, run):
     return side.norm.value(side.store.restore_run(side.run(run)))
-
-
-def do_create_logged_model(side, exp, name):
-    model_id = side.store.create_logged_model(side.exp(exp), name).model_id
-    side.models.append(model_id)
-    # Model ids are "m-" + 32 hex digits: label them like run ids so both sides compare.
-    side.norm.run_labels[model_id[2:]] = f"<model {len(side.models) - 1}>"
-    return side.norm.value(model_id)
 
 
 def do_log_inputs(side, run, datasets=(), models=()):
