@@ -14,7 +14,7 @@ import sys
 import types
 from pathlib import Path
 
-# setup.py's CORE_MODULES, in dependency order (tests/test_core_module_list.py checks they agree).
+# setup.py's CORE_MODULES, in dependency order (tests/core/test_core_module_list.py checks).
 MODULE_NAMES = ("validation", "rows", "messages", "parse", "render", "json_writer")
 
 _PURE_SUFFIX = "_py"
